@@ -1,0 +1,1 @@
+//! Layered configuration (placeholder until the config module lands).

@@ -1,0 +1,1 @@
+//! Replay of recorded traces through the cleaning core (placeholder).

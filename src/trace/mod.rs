@@ -1,0 +1,1 @@
+//! Recorded evdev traces (placeholder until the parsers land).
