@@ -3,8 +3,10 @@
 //! - [`event`]: decoded kernel `input_event`s (the only type that carries key codes);
 //! - [`keyslot`]: the privacy boundary where key codes become opaque slots;
 //! - [`timing`]: the cleaned timing events the engine consumes;
-//! - [`clean`]: the per-device cleaning state machine.
+//! - [`clean`]: the per-device cleaning state machine;
+//! - [`caps`]: device identity and capability bitmaps (live or recorded).
 
+pub mod caps;
 pub mod clean;
 pub mod event;
 pub mod keyslot;
