@@ -3,7 +3,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "typewarden", version, about = "Continuous keystroke-dynamics authentication daemon")]
+#[command(
+    name = "typewarden",
+    version,
+    about = "Continuous keystroke-dynamics authentication daemon"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
