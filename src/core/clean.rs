@@ -99,7 +99,7 @@ pub struct Cleaner {
     device: DeviceId,
     params: CleanParams,
     keys: Box<[Key; KEY_CODES]>,
-    /// Codes currently `Down`, in press order (a handful at most).
+    /// Codes currently `Down` (a handful at most; order irrelevant).
     down: Vec<u16>,
     /// A release held back for the chatter window.
     pending: Option<Pending>,
@@ -138,32 +138,35 @@ impl Cleaner {
     }
 
     /// Feeds one kernel event; clean timing events are appended to `out`.
+    #[inline]
     pub fn push(&mut self, ev: &RawEvent, out: &mut Vec<TimingEvent>) {
-        let t = ev.time_us;
         if self.dropping {
             // F01: the frame that contained the overflow is unreliable up to its SYN_REPORT.
             self.stats.dropped_events += 1;
-            if ev.is_syn_report() {
-                self.dropping = false;
-            }
+            self.dropping = !ev.is_syn_report();
             return;
         }
-        if ev.is_syn_dropped() {
+        if ev.kind == EV_KEY {
+            self.key_event(ev, out);
+        } else if ev.is_syn_dropped() {
             self.stats.overruns += 1;
-            self.cut(CutReason::Overrun, t, out);
+            self.cut(CutReason::Overrun, ev.time_us, out);
             self.dropping = true;
-            return;
         }
-        if let Some(last) = self.last_t {
-            if t < last {
+        // Every other event (MSC_SCAN, SYN_REPORT, REL, ABS…) carries nothing for timing.
+    }
+
+    #[inline(never)]
+    fn key_event(&mut self, ev: &RawEvent, out: &mut Vec<TimingEvent>) {
+        let t = ev.time_us;
+        // Time-driven rules run on key events (and on `flush`), the only ones that matter.
+        if self.last_t != Some(t) {
+            if self.last_t.is_some_and(|last| t < last) {
                 self.stats.clock_steps += 1;
                 self.cut(CutReason::ClockStep, t, out);
             }
-        }
-        self.last_t = Some(t);
-        self.expire(t, out);
-        if ev.kind != EV_KEY {
-            return;
+            self.last_t = Some(t);
+            self.expire(t, out);
         }
         let Some(slot) = slot_for_code(ev.code) else {
             return; // buttons never feed keystroke timing (F06)
@@ -311,10 +314,13 @@ impl Cleaner {
         }
     }
 
+    #[inline]
     fn flush_pending(&mut self, out: &mut Vec<TimingEvent>) {
         if let Some(p) = self.pending.take() {
             self.keys[p.code as usize] = Key::Up;
-            self.down.retain(|&c| c != p.code);
+            if let Some(i) = self.down.iter().position(|&c| c == p.code) {
+                self.down.swap_remove(i);
+            }
             self.stats.keystrokes += 1;
             self.emit(
                 p.t_us,
