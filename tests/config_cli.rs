@@ -1,0 +1,78 @@
+//! `typewarden check-config PATH` end to end through the built binary.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+
+/// Writes `text` with mode 0644 whatever the umask (the loader refuses group-writable files).
+fn write(path: &Path, text: &str) {
+    fs::write(path, text).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o644)).unwrap();
+}
+
+fn check_config(path: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_typewarden"))
+        .arg("check-config")
+        .arg(path)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_good_file_prints_the_summary_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("good.toml");
+    write(&path, "mode = \"monitor\"\n[input]\nchatter_ms = 12\n");
+    let out = check_config(&path);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stderr.is_empty());
+    assert!(stdout.contains("  1. <built-in defaults>\n"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("  2. {}\n", path.display())),
+        "{stdout}"
+    );
+    assert!(stdout.contains("mode: monitor\n"), "{stdout}");
+    assert!(
+        stdout.contains("  chatter_ms = 12\n  max_hold_ms = 2000\n"),
+        "{stdout}"
+    );
+    let hash = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("config hash: sha256:"))
+        .unwrap();
+    assert_eq!(hash.len(), 64);
+    assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()));
+}
+
+#[test]
+fn a_bad_file_exits_1_with_file_line_key_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    write(&path, "mode = \"monitor\"\n\n[input]\nchater_ms = 12\n");
+    let out = check_config(&path);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let want = format!(
+        "{}:4: input.chater_ms: unknown key (did you mean `chatter_ms`?)\n",
+        path.display()
+    );
+    assert_eq!(stderr, want);
+}
+
+#[test]
+fn a_missing_file_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing.toml");
+    let out = check_config(&path);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr, format!("{}: does not exist\n", path.display()));
+}
