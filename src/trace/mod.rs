@@ -93,7 +93,8 @@ impl std::str::FromStr for Format {
 }
 
 /// What a device's `time_us` values are relative to (trace-formats.md §0 "Harness rule").
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ClockDomain {
     /// `CLOCK_REALTIME` epoch stamps (evtest, ChromeOS evemu files, old kernels).
     RealtimeEpoch,
