@@ -24,7 +24,7 @@ fn synthetic_stream(transitions: usize) -> Vec<u8> {
     };
     let mut bytes = Vec::with_capacity(transitions * 3 * INPUT_EVENT_SIZE);
     let mut t: i64 = 1_000_000;
-    let mut frame = |bytes: &mut Vec<u8>, t: i64, code: u16, value: i32| {
+    let frame = |bytes: &mut Vec<u8>, t: i64, code: u16, value: i32| {
         for e in [
             RawEvent::new(t, EV_MSC, 4, 0x70000 + code as i32),
             RawEvent::new(t, EV_KEY, code, value),
