@@ -95,8 +95,9 @@ pub enum Bus {
 }
 
 impl Bus {
-    /// Connects within `timeout`; every method call on the connection also gets `timeout` as
-    /// zbus's own deadline, a second guard behind [`timed`].
+    /// Connects within `timeout`. Every method call on the connection also gets twice
+    /// `timeout` as zbus's own deadline: a second guard behind [`timed`], which fires first
+    /// and names the call.
     pub async fn connect(&self, timeout: Duration) -> Result<zbus::Connection, SessionError> {
         let builder = match self {
             Bus::System => zbus::connection::Builder::system(),
@@ -106,7 +107,12 @@ impl Bus {
             what: "connect",
             source,
         })?;
-        timed(timeout, "connect", builder.method_timeout(timeout).build()).await
+        timed(
+            timeout,
+            "connect",
+            builder.method_timeout(timeout * 2).build(),
+        )
+        .await
     }
 }
 

@@ -105,7 +105,9 @@ impl SeatWatch {
         };
         let via = LockVia::Signal;
         match wake {
-            Wake::Seat if self.current_active().await?.as_deref() == Some(id.as_str()) => {
+            Wake::Seat
+                if active_id(&self.proxy, self.timeout).await?.as_deref() == Some(id.as_str()) =>
+            {
                 Ok(Vec::new())
             }
             Wake::Seat => Ok(vec![self.resolve().await?]),
@@ -163,18 +165,12 @@ impl SeatWatch {
     /// report no active session if it still names the removed one.
     pub(super) async fn session_removed(&mut self) -> Result<SessionEvent, SessionError> {
         let removed = self.session.take().map(|s| s.info.id);
-        if self.current_active().await? == removed {
+        if active_id(&self.proxy, self.timeout).await? == removed {
             return Ok(SessionEvent::NoActiveSession {
                 seat: self.seat.clone(),
             });
         }
         self.resolve().await
-    }
-
-    /// The seat's `ActiveSession` id, `None` when it has none.
-    async fn current_active(&self) -> Result<Option<String>, SessionError> {
-        let (id, path) = timed(self.timeout, "ActiveSession", self.proxy.active_session()).await?;
-        Ok((!id.is_empty() && path.as_str() != "/").then_some(id))
     }
 
     /// Rebuilds the session watch from the seat's current `ActiveSession`.
@@ -216,6 +212,13 @@ impl SeatWatch {
         });
         Ok(SessionEvent::Active(info))
     }
+}
+
+/// The seat's `ActiveSession` id, `None` when it has none. (A free function: holding
+/// `&SeatWatch` across an await would make the tracker future need `Sync` streams.)
+async fn active_id(seat: &SeatProxy<'static>, t: Duration) -> Result<Option<String>, SessionError> {
+    let (id, path) = timed(t, "ActiveSession", seat.active_session()).await?;
+    Ok((!id.is_empty() && path.as_str() != "/").then_some(id))
 }
 
 fn props<T: Send + Unpin + 'static>(s: PropertyStream<'static, T>) -> BoxStream<'static, Wake> {
