@@ -138,6 +138,20 @@ pub enum SessionError {
     },
 }
 
+impl SessionError {
+    /// Whether logind (or the bus) answered with an error, as opposed to not answering or
+    /// the connection failing: the peer is alive, the request was refused.
+    pub fn is_reply(&self) -> bool {
+        matches!(
+            self,
+            SessionError::Dbus {
+                source: zbus::Error::MethodError(..) | zbus::Error::FDO(_),
+                ..
+            }
+        )
+    }
+}
+
 /// Runs one D-Bus operation under a deadline.
 pub(crate) async fn timed<T>(
     timeout: Duration,

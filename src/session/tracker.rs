@@ -13,14 +13,18 @@
 //! NameOwnerChanged.
 
 use super::config::SessionConfig;
-use super::proxies::{ManagerProxy, LOGIND};
+use super::proxies::{
+    ManagerProxy, PrepareForSleepStream, SessionNewStream, SessionRemovedStream, LOGIND,
+};
 use super::watch::{SeatWatch, Wake};
 use super::{timed, Bus, SessionError, SessionEvent};
 use futures_util::future::select_all;
 use futures_util::StreamExt;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use zbus::proxy::CacheProperties;
+use zbus::names::BusName;
+use zbus::proxy::{CacheProperties, OwnerChangedStream};
+use zbus::Connection;
 
 /// First retry delay after a failed epoch.
 pub const BACKOFF_MIN: Duration = Duration::from_millis(100);
@@ -81,58 +85,42 @@ struct Tracker {
     lost: bool,
 }
 
+/// The manager-level subscriptions of one epoch.
+struct Subscriptions {
+    manager: ManagerProxy<'static>,
+    owner: OwnerChangedStream<'static>,
+    sleep: PrepareForSleepStream,
+    new: SessionNewStream,
+    removed: SessionRemovedStream,
+}
+
 impl Tracker {
     async fn epoch(&mut self) -> Result<End, SessionError> {
         let t = self.timeout;
         let conn = self.bus.connect(t).await?;
-        let builder = ManagerProxy::builder(&conn).cache_properties(CacheProperties::No);
-        let manager = timed(t, "Manager proxy", builder.build()).await?;
         // Subscribe before resolving, so no change between the two is missed.
-        let mut owner = timed(
-            t,
-            "subscribe NameOwnerChanged",
-            manager.inner().receive_owner_changed(),
-        )
-        .await?;
-        let mut sleep = timed(
-            t,
-            "subscribe PrepareForSleep",
-            manager.receive_prepare_for_sleep(),
-        )
-        .await?;
-        let mut new = timed(t, "subscribe SessionNew", manager.receive_session_new()).await?;
-        let mut removed = timed(
-            t,
-            "subscribe SessionRemoved",
-            manager.receive_session_removed(),
-        )
-        .await?;
-
+        let mut subs = subscribe(&conn, t).await?;
         let dbus = timed(t, "bus proxy", zbus::fdo::DBusProxy::new(&conn)).await?;
-        let name = zbus::names::BusName::try_from(LOGIND).map_err(|e| SessionError::Dbus {
+        let name = BusName::from_static_str(LOGIND).map_err(|e| SessionError::Dbus {
             what: "logind name",
             source: e.into(),
         })?;
-        if !timed(t, "NameHasOwner", async {
-            Ok(dbus.name_has_owner(name).await?)
-        })
-        .await?
-        {
+        let has_owner = async { Ok(dbus.name_has_owner(name).await?) };
+        if !timed(t, "NameHasOwner", has_owner).await? {
             if !self.lost(format!("{LOGIND} is not on the bus")).await {
                 return Ok(End::ReceiverGone);
             }
             // Wait for logind to appear (or re-check now and then in case the bus died).
-            let _ = tokio::time::timeout(HEALTH_INTERVAL, owner.next()).await;
+            let _ = tokio::time::timeout(HEALTH_INTERVAL, subs.owner.next()).await;
             return Ok(End::Restart);
         }
 
-        let mut watches = Vec::with_capacity(self.seats.len());
-        let mut events = Vec::with_capacity(self.seats.len() + 1);
-        for seat in &self.seats {
-            let (watch, event) = SeatWatch::new(&conn, &manager, seat, t).await?;
-            watches.push(watch);
-            events.push(event);
-        }
+        let mut seats = Seats {
+            watches: Vec::new(),
+            missing: self.seats.clone(),
+            retry: BACKOFF_MIN,
+        };
+        let mut events = seats.resolve(&conn, &subs.manager, t, true).await?;
         if self.lost {
             self.lost = false;
             events.insert(0, SessionEvent::LogindBack);
@@ -144,37 +132,42 @@ impl Tracker {
         let mut health = tokio::time::interval(HEALTH_INTERVAL);
         health.tick().await;
         loop {
+            let retry = tokio::time::sleep(seats.retry);
             let events = tokio::select! {
-                _ = owner.next() => return Ok(End::Restart),
-                sig = sleep.next() => match sig.map(|s| s.args().map(|a| a.start)) {
-                    Some(Ok(start)) => vec![SessionEvent::Sleep(start)],
-                    Some(Err(source)) => return Err(SessionError::Dbus { what: "PrepareForSleep", source }),
-                    None => return Ok(End::Restart),
-                },
-                sig = removed.next() => {
+                _ = subs.owner.next() => return Ok(End::Restart),
+                sig = subs.sleep.next() => {
+                    let Some(sig) = sig else { return Ok(End::Restart) };
+                    let args = sig.args().map_err(|source| SessionError::Dbus { what: "PrepareForSleep", source })?;
+                    vec![SessionEvent::Sleep(args.start)]
+                }
+                sig = subs.removed.next() => {
                     let Some(sig) = sig else { return Ok(End::Restart) };
                     let args = sig.args().map_err(|source| SessionError::Dbus { what: "SessionRemoved", source })?;
                     let mut events = Vec::new();
-                    for w in watches.iter_mut().filter(|w| w.session_id() == Some(args.id.as_str())) {
+                    for w in seats.watches.iter_mut().filter(|w| w.session_id() == Some(args.id.as_str())) {
                         events.push(w.session_removed().await?);
                     }
                     events
                 }
-                sig = new.next() => {
+                sig = subs.new.next() => {
                     let Some(_) = sig else { return Ok(End::Restart) };
-                    // A seat without an active session may have just gained one.
-                    let mut events = Vec::new();
-                    for w in watches.iter_mut().filter(|w| w.session_id().is_none()) {
+                    // A seat without an active session, or not yet known, may have gained one.
+                    let mut events = seats.resolve(&conn, &subs.manager, t, false).await?;
+                    for w in seats.watches.iter_mut().filter(|w| w.session_id().is_none()) {
                         events.extend(w.handle(Wake::Seat).await?);
                     }
                     events
                 }
-                (i, wake) = next_wake(&mut watches) => match wake {
+                (i, wake) = next_wake(&mut seats.watches) => match wake {
                     Wake::Closed => return Ok(End::Restart),
-                    wake => watches[i].handle(wake).await?,
+                    wake => seats.watches[i].handle(wake).await?,
                 },
+                _ = retry, if !seats.missing.is_empty() => {
+                    seats.retry = (seats.retry * 2).min(BACKOFF_MAX);
+                    seats.resolve(&conn, &subs.manager, t, false).await?
+                }
                 _ = health.tick() => {
-                    timed(t, "GetSeat (health check)", manager.get_seat(&self.seats[0])).await?;
+                    timed(t, "GetSeat (health check)", subs.manager.get_seat(&self.seats[0])).await?;
                     Vec::new()
                 }
             };
@@ -206,8 +199,73 @@ impl Tracker {
     }
 }
 
-/// The next wake of any seat, with the seat's index. `watches` is never empty.
+async fn subscribe(conn: &Connection, t: Duration) -> Result<Subscriptions, SessionError> {
+    let builder = ManagerProxy::builder(conn).cache_properties(CacheProperties::No);
+    let manager = timed(t, "Manager proxy", builder.build()).await?;
+    let owner = manager.inner().receive_owner_changed();
+    Ok(Subscriptions {
+        owner: timed(t, "subscribe NameOwnerChanged", owner).await?,
+        sleep: timed(
+            t,
+            "subscribe PrepareForSleep",
+            manager.receive_prepare_for_sleep(),
+        )
+        .await?,
+        new: timed(t, "subscribe SessionNew", manager.receive_session_new()).await?,
+        removed: timed(
+            t,
+            "subscribe SessionRemoved",
+            manager.receive_session_removed(),
+        )
+        .await?,
+        manager,
+    })
+}
+
+/// The seats being followed, and those logind does not know (yet).
+struct Seats {
+    watches: Vec<SeatWatch>,
+    /// Seats logind answered "no such seat" (or object) for: a keyboard tagged `ID_SEAT=seat1`
+    /// without a seat-master device there (F37). Retried with backoff and on `SessionNew`.
+    missing: Vec<String>,
+    retry: Duration,
+}
+
+impl Seats {
+    /// Tries to resolve the missing seats. A seat logind answers with an error for stays
+    /// missing (reported as `NoActiveSession` when `first`); no answer ends the epoch.
+    async fn resolve(
+        &mut self,
+        conn: &Connection,
+        manager: &ManagerProxy<'static>,
+        t: Duration,
+        first: bool,
+    ) -> Result<Vec<SessionEvent>, SessionError> {
+        let mut events = Vec::new();
+        for seat in std::mem::take(&mut self.missing) {
+            match SeatWatch::new(conn, manager, &seat, t).await {
+                Ok((watch, event)) => {
+                    self.watches.push(watch);
+                    events.push(event);
+                }
+                Err(e) if e.is_reply() => {
+                    if first {
+                        events.push(SessionEvent::NoActiveSession { seat: seat.clone() });
+                    }
+                    self.missing.push(seat);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(events)
+    }
+}
+
+/// The next wake of any seat, with the seat's index; never ready without seats.
 async fn next_wake(watches: &mut [SeatWatch]) -> (usize, Wake) {
+    if watches.is_empty() {
+        return std::future::pending().await;
+    }
     let futures = watches
         .iter_mut()
         .enumerate()

@@ -80,26 +80,7 @@ impl TestBus {
             CONFIG.replace("@SOCKET@", &socket.display().to_string()),
         )
         .expect("write bus config");
-        // Its stderr goes to a file: as root in a container it always complains that it
-        // cannot raise its fd limit.
-        let log = dir.path().join("dbus-daemon.log");
-        let mut child = Command::new(DBUS_DAEMON)
-            .arg(format!("--config-file={}", config.display()))
-            .args(["--nofork", "--print-address"])
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).expect("log file"))
-            .spawn()
-            .expect("spawn dbus-daemon");
-        let mut line = String::new();
-        let stdout = child.stdout.take().expect("stdout");
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read bus address");
-        let address = line.trim().to_string();
-        if !address.starts_with("unix:") {
-            let text = std::fs::read_to_string(&log).unwrap_or_default();
-            panic!("dbus-daemon printed no address; its log:\n{text}");
-        }
+        let (child, address) = spawn_daemon(dir.path());
         Some(Self {
             child,
             address,
@@ -107,10 +88,48 @@ impl TestBus {
         })
     }
 
+    /// Kills the daemon by PID (every client loses its connection) and starts a new one at
+    /// the same address.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(self.dir.path().join("system_bus_socket"));
+        let (child, address) = spawn_daemon(self.dir.path());
+        assert_eq!(address, self.address, "same socket");
+        self.child = child;
+    }
+
     /// A scratch directory that lives as long as the bus.
     pub fn dir(&self) -> &std::path::Path {
         self.dir.path()
     }
+}
+
+/// Starts `dbus-daemon` with `dir/bus.conf`; returns it and the address it printed.
+fn spawn_daemon(dir: &std::path::Path) -> (Child, String) {
+    // Its stderr goes to a file: as root in a container it always complains that it cannot
+    // raise its fd limit.
+    let log = dir.join("dbus-daemon.log");
+    let mut child = Command::new(DBUS_DAEMON)
+        .arg(format!("--config-file={}", dir.join("bus.conf").display()))
+        .args(["--nofork", "--print-address"])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).expect("log file"))
+        .spawn()
+        .expect("spawn dbus-daemon");
+    let mut line = String::new();
+    let stdout = child.stdout.take().expect("stdout");
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read bus address");
+    // Without the server guid, as the system bus address is: a restarted daemon has a new
+    // guid, and zbus refuses a server whose guid differs from the address's.
+    let address = line.trim().split(",guid=").next().unwrap_or("").to_string();
+    if !address.starts_with("unix:") {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        panic!("dbus-daemon printed no address; its log:\n{text}");
+    }
+    (child, address)
 }
 
 impl Drop for TestBus {

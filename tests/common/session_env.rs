@@ -5,7 +5,9 @@ use super::dbus::{Logind, TestBus};
 use super::mock::Mock;
 use std::time::Duration;
 use tokio::sync::mpsc;
-use typewarden::session::{run_tracker, Bus, SessionConfig, SessionEvent, SessionInfo};
+use typewarden::session::{
+    run_tracker, Bus, Escalation, LockTarget, SessionConfig, SessionEvent, SessionInfo,
+};
 
 pub struct Env {
     pub bus: TestBus,
@@ -68,5 +70,22 @@ pub fn active(e: SessionEvent) -> SessionInfo {
     match e {
         SessionEvent::Active(info) => info,
         other => panic!("expected Active, got {other:?}"),
+    }
+}
+
+pub fn target(session: &str, seat: &str, uid: u32) -> LockTarget {
+    LockTarget {
+        session: session.into(),
+        seat: seat.into(),
+        uid,
+    }
+}
+
+/// Short confirmation window so unconfirmed locks finish quickly.
+pub fn quick(escalation: Escalation) -> SessionConfig {
+    SessionConfig {
+        lock_confirm_timeout_ms: 500,
+        escalation,
+        ..cfg()
     }
 }
