@@ -70,7 +70,8 @@ pub struct LockOutcome {
     pub request: Result<(), String>,
     /// The evidence found, `None` when the lock was not confirmed in time.
     pub confirmation: Option<Confirmation>,
-    /// From the request to the confirmation, or to giving up.
+    /// From the `LockSession` call to the confirmation, or to giving up (zero when nothing
+    /// could be requested).
     pub latency: Duration,
     /// Set when the lock was not confirmed.
     pub escalation: Option<EscalationResult>,
@@ -87,21 +88,37 @@ impl LockOutcome {
 pub async fn lock_session(bus: &Bus, target: &LockTarget, cfg: &SessionConfig) -> LockOutcome {
     let t = cfg.dbus_timeout();
     let conn = bus.connect(t).await;
-    let start = Instant::now();
-    let (request, confirmation) = match &conn {
+    let attempt = match &conn {
         Ok(conn) => request_and_confirm(conn, target, cfg).await,
-        Err(e) => (Err(e.to_string()), None),
+        Err(e) => Attempt::failed(e),
     };
-    let latency = start.elapsed();
-    let escalation = match confirmation {
+    let escalation = match attempt.confirmation {
         Some(_) => None,
         None => Some(escalate(&cfg.escalation, conn.as_ref().ok(), target, t).await),
     };
     LockOutcome {
-        request,
-        confirmation,
-        latency,
+        request: attempt.request,
+        confirmation: attempt.confirmation,
+        latency: attempt.latency,
         escalation,
+    }
+}
+
+/// The request and its confirmation, timed from the `LockSession` call.
+struct Attempt {
+    request: Result<(), String>,
+    confirmation: Option<Confirmation>,
+    latency: Duration,
+}
+
+impl Attempt {
+    /// Nothing could be requested.
+    fn failed(e: &SessionError) -> Self {
+        Self {
+            request: Err(e.to_string()),
+            confirmation: None,
+            latency: Duration::ZERO,
+        }
     }
 }
 
@@ -109,29 +126,36 @@ async fn request_and_confirm(
     conn: &Connection,
     target: &LockTarget,
     cfg: &SessionConfig,
-) -> (Result<(), String>, Option<Confirmation>) {
+) -> Attempt {
     let t = cfg.dbus_timeout();
     let mut watch = match Evidence::subscribe(conn, target, t).await {
         Ok(w) => w,
-        Err(e) => return (Err(e.to_string()), None),
+        Err(e) => return Attempt::failed(&e),
     };
-    let deadline = Instant::now() + cfg.lock_confirm_timeout();
+    let start = Instant::now();
     let request = timed(
         t,
         "LockSession",
         watch.manager.lock_session(&target.session),
     )
     .await;
-    if let Err(SessionError::Dbus { .. }) = &request {
-        // logind refused or failed: no Lock was sent, so there is nothing to wait for. After a
-        // timeout logind may still act, so the wait below still runs.
-        return (request.map_err(|e| e.to_string()), None);
-    }
-    let confirmation = tokio::time::timeout_at(deadline, watch.wait(&target.session))
+    // logind refused or failed: no Lock was sent, so there is nothing to wait for. After a
+    // timeout logind may still act, so the wait still runs (until the same deadline).
+    let confirmation = match &request {
+        Err(SessionError::Dbus { .. }) => None,
+        _ => tokio::time::timeout_at(
+            start + cfg.lock_confirm_timeout(),
+            watch.wait(&target.session),
+        )
         .await
         .ok()
-        .flatten();
-    (request.map_err(|e| e.to_string()), confirmation)
+        .flatten(),
+    };
+    Attempt {
+        request: request.map_err(|e| e.to_string()),
+        confirmation,
+        latency: start.elapsed(),
+    }
 }
 
 /// The subscriptions that can confirm a lock, made before the request.
