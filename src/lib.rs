@@ -4,10 +4,16 @@
 //! - [`core`]: pure state machines and data types: events in, timing events out;
 //! - [`trace`]: recorded evdev traces (evemu, …) parsed into the same decoded events;
 //! - [`replay`]: runs traces through the core and summarises the cleaned stream;
-//! - [`config`]: layered TOML configuration with path hygiene and precise errors.
+//! - [`config`]: layered TOML configuration with path hygiene and precise errors;
+//! - [`store`]: crash-safe, checksummed profile files with quarantine;
+//! - [`audit`]: typed audit events sent to the journal with checked, counted delivery;
+//! - [`logging`]: operational logs (tracing → journald, or stderr).
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod config;
 pub mod core;
+pub mod logging;
 pub mod replay;
+pub mod store;
 pub mod trace;
