@@ -35,7 +35,12 @@ impl Spread {
             let n = samples_us.len();
             (n > 0).then(|| samples_us[((n - 1) as f64 * p).round() as usize] as f64 / 1000.0)
         };
-        Self { count: samples_us.len(), median_ms: q(0.5), p10_ms: q(0.1), p90_ms: q(0.9) }
+        Self {
+            count: samples_us.len(),
+            median_ms: q(0.5),
+            p10_ms: q(0.1),
+            p90_ms: q(0.9),
+        }
     }
 }
 
@@ -68,7 +73,9 @@ pub fn summarize(events: &[RawEvent], params: CleanParams) -> DeviceSummary {
     let (hold, press_press, release_press) = features(&out);
     DeviceSummary {
         events: events.len(),
-        duration_s: events.first().map_or(0.0, |f| (last - f.time_us) as f64 / 1e6),
+        duration_s: events
+            .first()
+            .map_or(0.0, |f| (last - f.time_us) as f64 / 1e6),
         clean: cleaner.stats().clone(),
         hold: Spread::of(hold),
         press_press: Spread::of(press_press),
@@ -89,7 +96,10 @@ fn features(events: &[TimingEvent]) -> (Vec<i64>, Vec<i64>, Vec<i64>) {
                 last_press = None;
                 last_release = None;
             }
-            TimingKind::Key { slot, edge: Edge::Press } => {
+            TimingKind::Key {
+                slot,
+                edge: Edge::Press,
+            } => {
                 if let Some(p) = last_press.filter(|p| e.t_us - p <= PAUSE_US) {
                     pp.push(e.t_us - p);
                     if let Some(r) = last_release {
@@ -99,7 +109,10 @@ fn features(events: &[TimingEvent]) -> (Vec<i64>, Vec<i64>, Vec<i64>) {
                 open.insert(slot, e.t_us);
                 last_press = Some(e.t_us);
             }
-            TimingKind::Key { slot, edge: Edge::Release } => {
+            TimingKind::Key {
+                slot,
+                edge: Edge::Release,
+            } => {
                 if let Some(p) = open.remove(&slot) {
                     hold.push(e.t_us - p);
                 }
@@ -116,14 +129,25 @@ mod tests {
     use crate::core::event::{EV_KEY, EV_SYN};
 
     fn key(t_ms: i64, code: u16, v: i32) -> [RawEvent; 2] {
-        [RawEvent::new(t_ms * 1000, EV_KEY, code, v), RawEvent::new(t_ms * 1000, EV_SYN, 0, 0)]
+        [
+            RawEvent::new(t_ms * 1000, EV_KEY, code, v),
+            RawEvent::new(t_ms * 1000, EV_SYN, 0, 0),
+        ]
     }
 
     #[test]
     fn summary_counts_and_spreads() {
         // a: 0–80, b: 120–210, orphan release of c mid-stream cuts, d: 400–450.
-        let evs: Vec<RawEvent> = [key(0, 30, 1), key(80, 30, 0), key(120, 48, 1), key(210, 48, 0), key(300, 46, 0), key(400, 32, 1), key(450, 32, 0)]
-            .concat();
+        let evs: Vec<RawEvent> = [
+            key(0, 30, 1),
+            key(80, 30, 0),
+            key(120, 48, 1),
+            key(210, 48, 0),
+            key(300, 46, 0),
+            key(400, 32, 1),
+            key(450, 32, 0),
+        ]
+        .concat();
         let s = summarize(&evs, CleanParams::default());
         assert_eq!(s.events, 14);
         assert_eq!(s.clean.keystrokes, 3);

@@ -16,7 +16,8 @@ fn fixture() -> PathBuf {
 
 fn key_code(c: char) -> u32 {
     const LETTERS: [u32; 26] = [
-        30, 48, 46, 32, 18, 33, 34, 35, 23, 36, 37, 38, 50, 49, 24, 25, 16, 19, 31, 20, 22, 47, 17, 45, 21, 44,
+        30, 48, 46, 32, 18, 33, 34, 35, 23, 36, 37, 38, 50, 49, 24, 25, 16, 19, 31, 20, 22, 47, 17,
+        45, 21, 44,
     ];
     match c {
         ' ' => 57,
@@ -42,22 +43,43 @@ fn needles() -> Vec<(String, Vec<u8>)> {
         out.push((format!("WORD {word}"), word.to_uppercase().into_bytes()));
     }
     for w in chars.windows(5) {
-        for (what, f) in [("key code", key_code as fn(char) -> u32), ("scancode", scancode)] {
+        for (what, f) in [
+            ("key code", key_code as fn(char) -> u32),
+            ("scancode", scancode),
+        ] {
             let seq: Vec<u32> = w.iter().map(|&c| f(c)).collect();
             for sep in [" ", ",", ", ", ";", "\n", "\t"] {
                 let dec = seq.iter().map(u32::to_string).collect::<Vec<_>>().join(sep);
-                let hex = seq.iter().map(|v| format!("{v:x}")).collect::<Vec<_>>().join(sep);
-                let hex0 = seq.iter().map(|v| format!("0x{v:x}")).collect::<Vec<_>>().join(sep);
-                let hex4 = seq.iter().map(|v| format!("{v:04x}")).collect::<Vec<_>>().join(sep);
+                let hex = seq
+                    .iter()
+                    .map(|v| format!("{v:x}"))
+                    .collect::<Vec<_>>()
+                    .join(sep);
+                let hex0 = seq
+                    .iter()
+                    .map(|v| format!("0x{v:x}"))
+                    .collect::<Vec<_>>()
+                    .join(sep);
+                let hex4 = seq
+                    .iter()
+                    .map(|v| format!("{v:04x}"))
+                    .collect::<Vec<_>>()
+                    .join(sep);
                 for s in [dec, hex, hex0, hex4] {
                     out.push((format!("{what} text {s:?}"), s.into_bytes()));
                 }
             }
             if what == "key code" {
                 out.push((format!("{what} u8"), seq.iter().map(|&v| v as u8).collect()));
-                out.push((format!("{what} u16le"), seq.iter().flat_map(|&v| (v as u16).to_le_bytes()).collect()));
+                out.push((
+                    format!("{what} u16le"),
+                    seq.iter().flat_map(|&v| (v as u16).to_le_bytes()).collect(),
+                ));
             }
-            out.push((format!("{what} u32le"), seq.iter().flat_map(|v| v.to_le_bytes()).collect()));
+            out.push((
+                format!("{what} u32le"),
+                seq.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            ));
         }
     }
     out
@@ -67,7 +89,11 @@ fn needles() -> Vec<(String, Vec<u8>)> {
 pub fn assert_no_canary(what: &str, haystack: &[u8]) {
     let lower = haystack.to_ascii_lowercase();
     for (name, needle) in needles() {
-        let hay = if name.starts_with("word") || name == "phrase" { &lower } else { haystack };
+        let hay = if name.starts_with("word") || name == "phrase" {
+            &lower
+        } else {
+            haystack
+        };
         assert!(
             !hay.windows(needle.len()).any(|w| w == needle.as_slice()),
             "{what} contains the canary ({name})"
@@ -76,7 +102,10 @@ pub fn assert_no_canary(what: &str, haystack: &[u8]) {
 }
 
 fn run(args: &[&str]) -> (Vec<u8>, Vec<u8>, bool) {
-    let out = Command::new(env!("CARGO_BIN_EXE_typewarden")).args(args).output().expect("spawn typewarden");
+    let out = Command::new(env!("CARGO_BIN_EXE_typewarden"))
+        .args(args)
+        .output()
+        .expect("spawn typewarden");
     (out.stdout, out.stderr, out.status.success())
 }
 
@@ -86,10 +115,17 @@ fn the_detector_itself_finds_the_canary() {
     // could never fail.
     let text = std::fs::read(fixture()).expect("canary fixture");
     let found = std::panic::catch_unwind(|| assert_no_canary("fixture", &text));
-    assert!(found.is_err(), "the canary detector does not recognise the canary recording");
-    let found = std::panic::catch_unwind(|| assert_no_canary("phrase", PHRASE.to_uppercase().as_bytes()));
+    assert!(
+        found.is_err(),
+        "the canary detector does not recognise the canary recording"
+    );
+    let found =
+        std::panic::catch_unwind(|| assert_no_canary("phrase", PHRASE.to_uppercase().as_bytes()));
     assert!(found.is_err());
-    let codes: Vec<u8> = PHRASE.chars().flat_map(|c| (key_code(c) as u16).to_le_bytes()).collect();
+    let codes: Vec<u8> = PHRASE
+        .chars()
+        .flat_map(|c| (key_code(c) as u16).to_le_bytes())
+        .collect();
     assert!(std::panic::catch_unwind(|| assert_no_canary("binary", &codes)).is_err());
 }
 
@@ -124,7 +160,13 @@ fn errors_about_a_corrupted_canary_do_not_quote_it() {
     let broken: String = text
         .lines()
         .enumerate()
-        .map(|(i, l)| if i == 200 { l.replacen("E: ", "E: x", 1) } else { l.to_string() })
+        .map(|(i, l)| {
+            if i == 200 {
+                l.replacen("E: ", "E: x", 1)
+            } else {
+                l.to_string()
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     let bad = dir.path().join("broken.evemu");
@@ -132,7 +174,10 @@ fn errors_about_a_corrupted_canary_do_not_quote_it() {
     let (stdout, stderr, ok) = run(&["replay", bad.to_str().expect("utf-8 path")]);
     assert!(!ok, "a malformed trace must fail");
     let err = String::from_utf8_lossy(&stderr);
-    assert!(err.contains("broken.evemu:201:"), "error must name file and line: {err}");
+    assert!(
+        err.contains("broken.evemu:201:"),
+        "error must name file and line: {err}"
+    );
     assert_no_canary("stderr", &stderr);
     assert_no_canary("stdout", &stdout);
 }

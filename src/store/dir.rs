@@ -41,7 +41,10 @@ pub fn default_state_dir() -> PathBuf {
 
 /// Create the directory (mode 0700) if missing, then check and tighten it.
 pub(super) fn prepare(dir: &Path) -> Result<(), StoreError> {
-    let err = |source| StoreError::Io { path: dir.to_owned(), source };
+    let err = |source| StoreError::Io {
+        path: dir.to_owned(),
+        source,
+    };
     match dir.symlink_metadata() {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::DirBuilder::new()
             .recursive(true)
@@ -52,7 +55,10 @@ pub(super) fn prepare(dir: &Path) -> Result<(), StoreError> {
         Ok(_) => {}
     }
     let meta = dir.symlink_metadata().map_err(err)?;
-    let unsafe_dir = |problem: String| StoreError::UnsafeStateDir { path: dir.to_owned(), problem };
+    let unsafe_dir = |problem: String| StoreError::UnsafeStateDir {
+        path: dir.to_owned(),
+        problem,
+    };
     if meta.file_type().is_symlink() {
         return Err(unsafe_dir("is a symlink".into()));
     }
@@ -63,7 +69,10 @@ pub(super) fn prepare(dir: &Path) -> Result<(), StoreError> {
         return Err(unsafe_dir(format!("is owned by uid {}", meta.uid())));
     }
     if meta.mode() & 0o022 != 0 {
-        return Err(unsafe_dir(format!("is group- or world-writable (mode {:04o})", meta.mode() & 0o7777)));
+        return Err(unsafe_dir(format!(
+            "is group- or world-writable (mode {:04o})",
+            meta.mode() & 0o7777
+        )));
     }
     if meta.mode() & 0o7777 != 0o700 {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(err)?;
@@ -81,7 +90,10 @@ pub(super) fn persistence(dir: &Path) -> Result<Persistence, StoreError> {
     use nix::sys::statfs::{statfs, TMPFS_MAGIC};
     // linux/magic.h; nix 0.29 has no constant for it.
     const RAMFS_MAGIC: u64 = 0x8584_58f6;
-    let st = statfs(dir).map_err(|e| StoreError::Io { path: dir.to_owned(), source: e.into() })?;
+    let st = statfs(dir).map_err(|e| StoreError::Io {
+        path: dir.to_owned(),
+        source: e.into(),
+    })?;
     let fs_type = st.filesystem_type();
     Ok(if fs_type == TMPFS_MAGIC {
         Persistence::Volatile { fs: "tmpfs" }
@@ -95,7 +107,10 @@ pub(super) fn persistence(dir: &Path) -> Result<Persistence, StoreError> {
 /// Remove temp files of interrupted saves (`.<profile-name>.tmp.<pid>.<n>`). Only one daemon
 /// owns a state directory, so at open no save can be in flight. Returns how many were removed.
 pub(super) fn remove_stale_temps(dir: &Path) -> Result<usize, StoreError> {
-    let err = |source| StoreError::Io { path: dir.to_owned(), source };
+    let err = |source| StoreError::Io {
+        path: dir.to_owned(),
+        source,
+    };
     let mut removed = 0;
     for entry in std::fs::read_dir(dir).map_err(err)? {
         let entry = entry.map_err(err)?;
@@ -115,12 +130,16 @@ pub(super) fn remove_stale_temps(dir: &Path) -> Result<usize, StoreError> {
 }
 
 fn is_temp_name(name: &str) -> bool {
-    let Some(rest) = name.strip_prefix('.') else { return false };
+    let Some(rest) = name.strip_prefix('.') else {
+        return false;
+    };
     match rest.rsplit_once(TEMP_MARK) {
         Some((profile, suffix)) => {
             super::Identity::from_file_name(profile).is_some()
                 && suffix.split('.').count() == 2
-                && suffix.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                && suffix
+                    .split('.')
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
         }
         None => false,
     }

@@ -90,7 +90,11 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, QuarantineReason> {
     if checksum(&bytes[..18], payload) != stored_crc {
         return Err(QuarantineReason::ChecksumMismatch);
     }
-    Ok(Decoded { kind, payload_version, payload })
+    Ok(Decoded {
+        kind,
+        payload_version,
+        payload,
+    })
 }
 
 fn checksum(header: &[u8], payload: &[u8]) -> u32 {
@@ -110,7 +114,10 @@ mod tests {
     fn round_trip() {
         let bytes = encode(KIND, 7, b"{\"a\":1}");
         let d = decode(&bytes).unwrap();
-        assert_eq!((d.kind, d.payload_version, d.payload), (KIND, 7, &b"{\"a\":1}"[..]));
+        assert_eq!(
+            (d.kind, d.payload_version, d.payload),
+            (KIND, 7, &b"{\"a\":1}"[..])
+        );
         assert_eq!(decode(&encode(KIND, 0, b"")).unwrap().payload, b"");
     }
 
@@ -131,7 +138,10 @@ mod tests {
             assert!(decode(&bytes[..n]).is_err(), "truncation to {n} unnoticed");
         }
         assert_eq!(decode(&bytes[..5]), Err(QuarantineReason::Truncated));
-        assert_eq!(decode(&bytes[..HEADER_LEN + 2]), Err(QuarantineReason::Truncated));
+        assert_eq!(
+            decode(&bytes[..HEADER_LEN + 2]),
+            Err(QuarantineReason::Truncated)
+        );
     }
 
     #[test]
@@ -143,10 +153,16 @@ mod tests {
         assert_eq!(decode(b"hello"), Err(QuarantineReason::BadMagic));
         let mut b = good.clone();
         b[6..8].copy_from_slice(&2u16.to_le_bytes());
-        assert_eq!(decode(&b), Err(QuarantineReason::UnknownFormatVersion { version: 2 }));
+        assert_eq!(
+            decode(&b),
+            Err(QuarantineReason::UnknownFormatVersion { version: 2 })
+        );
         let mut b = good.clone();
         b[14..18].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert_eq!(decode(&b), Err(QuarantineReason::LengthOutOfRange { length: u32::MAX }));
+        assert_eq!(
+            decode(&b),
+            Err(QuarantineReason::LengthOutOfRange { length: u32::MAX })
+        );
         let mut b = good.clone();
         b.push(0);
         assert_eq!(decode(&b), Err(QuarantineReason::TrailingBytes));

@@ -115,7 +115,10 @@ mod tests {
             assert_eq!(Identity::from_file_name(&name), Some(id));
         }
         assert_eq!(Identity::Uid(1000).file_name(), "uid-1000.profile");
-        assert_eq!(Identity::named("ab").unwrap().file_name(), "id-6162.profile");
+        assert_eq!(
+            Identity::named("ab").unwrap().file_name(),
+            "id-6162.profile"
+        );
     }
 
     #[test]
@@ -139,9 +142,15 @@ mod tests {
     #[test]
     fn named_identities_are_bounded() {
         assert_eq!(Identity::named(""), Err(IdentityError::Empty));
-        assert_eq!(Identity::named("a\nb"), Err(IdentityError::ControlCharacter));
+        assert_eq!(
+            Identity::named("a\nb"),
+            Err(IdentityError::ControlCharacter)
+        );
         let long = "x".repeat(MAX_NAME_BYTES + 1);
-        assert_eq!(Identity::named(&long), Err(IdentityError::TooLong(MAX_NAME_BYTES + 1)));
+        assert_eq!(
+            Identity::named(&long),
+            Err(IdentityError::TooLong(MAX_NAME_BYTES + 1))
+        );
         let longest = Identity::named(&"é".repeat(MAX_NAME_BYTES / 2)).unwrap();
         assert!(longest.file_name().len() + ".quarantined.18446744073709551615.99".len() < 255);
     }

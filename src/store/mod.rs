@@ -144,7 +144,11 @@ impl Store {
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         dir::prepare(dir)?;
         let removed_temps = dir::remove_stale_temps(dir)?;
-        Ok(Store { dir: dir.to_owned(), persistence: dir::persistence(dir)?, removed_temps })
+        Ok(Store {
+            dir: dir.to_owned(),
+            persistence: dir::persistence(dir)?,
+            removed_temps,
+        })
     }
 
     /// The state directory.
@@ -176,7 +180,10 @@ impl Store {
             read::Read::Good(bytes) => match read::decode_profile::<T>(&bytes) {
                 Ok((profile, None)) => return Ok(LoadOutcome::Loaded(profile)),
                 Ok((profile, Some(from_version))) => {
-                    return Ok(LoadOutcome::Migrated { profile, from_version })
+                    return Ok(LoadOutcome::Migrated {
+                        profile,
+                        from_version,
+                    })
                 }
                 Err(reason) => reason,
             },
@@ -188,31 +195,53 @@ impl Store {
             Ok(quarantined_path) => {
                 // Make the move durable so a reboot does not resurrect the bad file.
                 let _ = atomic::sync_dir(&self.dir);
-                Ok(LoadOutcome::Quarantined { reason, quarantined_path })
+                Ok(LoadOutcome::Quarantined {
+                    reason,
+                    quarantined_path,
+                })
             }
-            Err(source) => Err(StoreError::Quarantine { path: self.dir.join(&name), reason, source }),
+            Err(source) => Err(StoreError::Quarantine {
+                path: self.dir.join(&name),
+                reason,
+                source,
+            }),
         }
     }
 
     /// Save a profile atomically. On error the previous file is intact (see [`SaveStep`]).
     pub fn save<T: Persisted>(&self, id: &Identity, profile: &T) -> Result<(), StoreError> {
-        let payload = serde_json::to_vec(profile).map_err(|_| StoreError::Serialize { identity: id.clone() })?;
+        let payload = serde_json::to_vec(profile).map_err(|_| StoreError::Serialize {
+            identity: id.clone(),
+        })?;
         if payload.len() > MAX_PAYLOAD {
-            return Err(StoreError::TooLarge { identity: id.clone(), size: payload.len() });
+            return Err(StoreError::TooLarge {
+                identity: id.clone(),
+                size: payload.len(),
+            });
         }
         let bytes = format::encode(T::KIND, T::VERSION, &payload);
         let name = id.file_name();
-        atomic::replace(&self.dir, &name, &bytes)
-            .map_err(|(step, source)| StoreError::Save { path: self.dir.join(&name), step, source })
+        atomic::replace(&self.dir, &name, &bytes).map_err(|(step, source)| StoreError::Save {
+            path: self.dir.join(&name),
+            step,
+            source,
+        })
     }
 
     /// Identities that have a profile file (valid or not: loading decides), sorted.
     pub fn list(&self) -> Result<Vec<Identity>, StoreError> {
-        let err = |source| StoreError::Io { path: self.dir.clone(), source };
+        let err = |source| StoreError::Io {
+            path: self.dir.clone(),
+            source,
+        };
         let mut ids = Vec::new();
         for entry in std::fs::read_dir(&self.dir).map_err(err)? {
             let entry = entry.map_err(err)?;
-            if let Some(id) = entry.file_name().to_str().and_then(Identity::from_file_name) {
+            if let Some(id) = entry
+                .file_name()
+                .to_str()
+                .and_then(Identity::from_file_name)
+            {
                 ids.push(id);
             }
         }
@@ -229,7 +258,10 @@ impl Store {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
             Err(source) => return Err(StoreError::Io { path, source }),
         }
-        atomic::sync_dir(&self.dir).map_err(|source| StoreError::Io { path: self.dir.clone(), source })?;
+        atomic::sync_dir(&self.dir).map_err(|source| StoreError::Io {
+            path: self.dir.clone(),
+            source,
+        })?;
         Ok(true)
     }
 }

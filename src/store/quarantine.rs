@@ -123,7 +123,11 @@ impl fmt::Display for QuarantineReason {
 pub fn move_aside(dir: &Path, name: &str, unix_time: u64) -> io::Result<PathBuf> {
     let base = format!("{name}.quarantined.{unix_time}");
     for n in 0..100u32 {
-        let target = dir.join(if n == 0 { base.clone() } else { format!("{base}.{n}") });
+        let target = dir.join(if n == 0 {
+            base.clone()
+        } else {
+            format!("{base}.{n}")
+        });
         if target.symlink_metadata().is_ok() {
             continue;
         }
@@ -143,9 +147,18 @@ mod tests {
 
     #[test]
     fn reasons_render_without_content() {
-        assert_eq!(QuarantineReason::ChecksumMismatch.to_string(), "checksum mismatch");
-        assert_eq!(QuarantineReason::InsecureMode { mode: 0o644 }.to_string(), "mode 0644");
-        assert_eq!(QuarantineReason::WrongOwner { uid: 12345 }.as_str(), "wrong_owner");
+        assert_eq!(
+            QuarantineReason::ChecksumMismatch.to_string(),
+            "checksum mismatch"
+        );
+        assert_eq!(
+            QuarantineReason::InsecureMode { mode: 0o644 }.to_string(),
+            "mode 0644"
+        );
+        assert_eq!(
+            QuarantineReason::WrongOwner { uid: 12345 }.as_str(),
+            "wrong_owner"
+        );
     }
 
     #[test]

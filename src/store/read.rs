@@ -25,16 +25,25 @@ pub(super) enum Read {
 /// Open and read `dir/name` if it is safe to.
 pub(super) fn verified_payload(dir: &Path, name: &str) -> Result<Read, StoreError> {
     let path = dir.join(name);
-    let io_err = |source| StoreError::Io { path: path.clone(), source };
+    let io_err = |source| StoreError::Io {
+        path: path.clone(),
+        source,
+    };
     // lstat first so a FIFO or device node is never opened (opening can block or have effects).
     match path.symlink_metadata() {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Read::Missing),
         Err(e) => return classify_open_error(e).map_err(io_err),
-        Ok(m) if !m.file_type().is_file() => return Ok(Read::Bad(QuarantineReason::NotRegularFile)),
+        Ok(m) if !m.file_type().is_file() => {
+            return Ok(Read::Bad(QuarantineReason::NotRegularFile))
+        }
         Ok(_) => {}
     }
     let flags = nix::fcntl::OFlag::O_NOFOLLOW | nix::fcntl::OFlag::O_NONBLOCK;
-    let file = match std::fs::OpenOptions::new().read(true).custom_flags(flags.bits()).open(&path) {
+    let file = match std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits())
+        .open(&path)
+    {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Read::Missing),
         Err(e) => return classify_open_error(e).map_err(io_err),
@@ -48,7 +57,9 @@ pub(super) fn verified_payload(dir: &Path, name: &str) -> Result<Read, StoreErro
         return Ok(Read::Bad(QuarantineReason::WrongOwner { uid: meta.uid() }));
     }
     if meta.mode() & 0o077 != 0 {
-        return Ok(Read::Bad(QuarantineReason::InsecureMode { mode: meta.mode() & 0o7777 }));
+        return Ok(Read::Bad(QuarantineReason::InsecureMode {
+            mode: meta.mode() & 0o7777,
+        }));
     }
     if meta.len() > MAX_FILE as u64 {
         return Ok(Read::Bad(QuarantineReason::TooLarge { size: meta.len() }));
@@ -59,7 +70,9 @@ pub(super) fn verified_payload(dir: &Path, name: &str) -> Result<Read, StoreErro
     }
     if bytes.len() > MAX_FILE {
         // It grew after the fstat.
-        return Ok(Read::Bad(QuarantineReason::TooLarge { size: bytes.len() as u64 }));
+        return Ok(Read::Bad(QuarantineReason::TooLarge {
+            size: bytes.len() as u64,
+        }));
     }
     Ok(Read::Good(bytes))
 }
@@ -69,22 +82,30 @@ pub(super) fn verified_payload(dir: &Path, name: &str) -> Result<Read, StoreErro
 fn classify_open_error(e: io::Error) -> Result<Read, io::Error> {
     let errno = e.raw_os_error().map(Errno::from_raw);
     match errno {
-        Some(Errno::ELOOP | Errno::ENXIO | Errno::EISDIR) => Ok(Read::Bad(QuarantineReason::NotRegularFile)),
+        Some(Errno::ELOOP | Errno::ENXIO | Errno::EISDIR) => {
+            Ok(Read::Bad(QuarantineReason::NotRegularFile))
+        }
         Some(Errno::EIO | Errno::EACCES | Errno::EPERM | Errno::EUCLEAN | Errno::EBADMSG) => {
-            Ok(Read::Bad(QuarantineReason::Unreadable { errno: errno.map_or(0, |e| e as i32) }))
+            Ok(Read::Bad(QuarantineReason::Unreadable {
+                errno: errno.map_or(0, |e| e as i32),
+            }))
         }
         _ => Err(e),
     }
 }
 
 /// Container → kind and version checks → deserialize or migrate. `Some(v)` marks a migration.
-pub(super) fn decode_profile<T: Persisted>(bytes: &[u8]) -> Result<(T, Option<u16>), QuarantineReason> {
+pub(super) fn decode_profile<T: Persisted>(
+    bytes: &[u8],
+) -> Result<(T, Option<u16>), QuarantineReason> {
     let d = format::decode(bytes)?;
     if d.kind != T::KIND {
         return Err(QuarantineReason::WrongKind);
     }
     if d.payload_version > T::VERSION {
-        return Err(QuarantineReason::FuturePayloadVersion { version: d.payload_version });
+        return Err(QuarantineReason::FuturePayloadVersion {
+            version: d.payload_version,
+        });
     }
     if d.payload_version == T::VERSION {
         // serde_json errors can quote payload text: map to a fixed reason.
@@ -94,5 +115,7 @@ pub(super) fn decode_profile<T: Persisted>(bytes: &[u8]) -> Result<(T, Option<u1
     }
     T::migrate(d.payload_version, d.payload)
         .map(|p| (p, Some(d.payload_version)))
-        .map_err(|_: MigrateError| QuarantineReason::MigrationFailed { from_version: d.payload_version })
+        .map_err(|_: MigrateError| QuarantineReason::MigrationFailed {
+            from_version: d.payload_version,
+        })
 }
