@@ -1,11 +1,11 @@
 //! The profile store: one crash-safe, checksummed file per identity in the state directory.
 //!
 //! Owns the state directory and the files in it. Invariants:
-//! - the directory is a 0700 non-symlink owned by root or the daemon ([`dir`]);
-//! - a save replaces a profile atomically and durably ([`atomic`]): after any crash the
+//! - the directory is a 0700 non-symlink owned by root or the daemon (`dir.rs`);
+//! - a save replaces a profile atomically and durably (`atomic.rs`): after any crash the
 //!   file holds the old or the new profile in full;
 //! - a load either returns a verified profile, reports it missing, or quarantines the file
-//!   ([`quarantine`]) and says why: a bad file never crashes the daemon, is never deleted,
+//!   (`quarantine.rs`) and says why: a bad file never crashes the daemon, is never deleted,
 //!   and never blocks enrollment from restarting;
 //! - nothing here logs, and errors name paths and OS errors, never file content.
 //!
