@@ -5,11 +5,17 @@
 //! - [`trace`]: recorded evdev traces (evemu, …) parsed into the same decoded events;
 //! - [`replay`]: runs traces through the core and summarises the cleaned stream;
 //! - [`config`]: layered TOML configuration with path hygiene and precise errors;
-//! - [`session`]: logind sessions: tracking, the scoring gate, locking with confirmation.
+//! - [`session`]: logind sessions: tracking, the scoring gate, locking with confirmation;
+//! - [`store`]: crash-safe, checksummed profile files with quarantine;
+//! - [`audit`]: typed audit events sent to the journal with checked, counted delivery;
+//! - [`logging`]: operational logs (tracing → journald, or stderr).
 #![forbid(unsafe_code)]
 
+pub mod audit;
 pub mod config;
 pub mod core;
+pub mod logging;
 pub mod replay;
 pub mod session;
+pub mod store;
 pub mod trace;

@@ -7,8 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests talk to (none yet beyond a Rust toolchain and a C linker).
-PACKAGES=(gcc pkg-config)
+# Debian packages the tests talk to: a real dbus-daemon with python-dbusmock's logind and
+# polkitd templates (run by Debian's /usr/bin/python3), strace for the fsync-order check.
+PACKAGES=(gcc pkg-config dbus python3-dbusmock strace)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
