@@ -4,10 +4,13 @@
 //! - [`core`]: pure state machines and data types: events in, timing events out;
 //! - [`trace`]: recorded evdev traces (evemu, …) parsed into the same decoded events;
 //! - [`replay`]: runs traces through the core and summarises the cleaned stream;
-//! - [`config`]: layered TOML configuration with path hygiene and precise errors.
-#![forbid(unsafe_code)]
+//! - [`config`]: layered TOML configuration with path hygiene and precise errors;
+//! - [`input`]: live `/dev/input` discovery, classification, passive reading and hotplug
+//!   (`unsafe` only in `input::sys`, the ioctl module).
+#![deny(unsafe_code)]
 
 pub mod config;
 pub mod core;
+pub mod input;
 pub mod replay;
 pub mod trace;

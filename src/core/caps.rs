@@ -33,7 +33,9 @@ pub struct CodeBits {
 impl CodeBits {
     /// An empty bitmap able to hold codes `0..n`.
     pub fn with_capacity(n: usize) -> Self {
-        Self { words: vec![0; n.div_ceil(64)] }
+        Self {
+            words: vec![0; n.div_ceil(64)],
+        }
     }
 
     /// Sets `code`; codes beyond the capacity grow the map.
@@ -47,7 +49,9 @@ impl CodeBits {
 
     /// True if `code` is set.
     pub fn has(&self, code: u16) -> bool {
-        self.words.get(code as usize / 64).is_some_and(|w| w & (1 << (code % 64)) != 0)
+        self.words
+            .get(code as usize / 64)
+            .is_some_and(|w| w & (1 << (code % 64)) != 0)
     }
 
     /// Number of set codes.

@@ -41,7 +41,10 @@ pub struct CleanParams {
 
 impl Default for CleanParams {
     fn default() -> Self {
-        Self { chatter_us: 20_000, max_hold_us: 2_000_000 }
+        Self {
+            chatter_us: 20_000,
+            max_hold_us: 2_000_000,
+        }
     }
 }
 
@@ -76,7 +79,9 @@ pub struct CleanStats {
 enum Key {
     Up,
     /// Down with a known, emitted press.
-    Down { press_us: i64 },
+    Down {
+        press_us: i64,
+    },
     /// Down (or maybe down) without usable timing: seeded by a resync or voided by a cut.
     /// Its release is dropped quietly.
     Void,
@@ -164,7 +169,10 @@ impl Cleaner {
             return; // buttons never feed keystroke timing (F06)
         };
         // A release held back for chatter only merges with the same key's next press.
-        if self.pending.is_some_and(|p| p.code != ev.code || ev.value != KEY_PRESS) {
+        if self
+            .pending
+            .is_some_and(|p| p.code != ev.code || ev.value != KEY_PRESS)
+        {
             self.flush_pending(out);
         }
         match ev.value {
@@ -177,7 +185,12 @@ impl Cleaner {
 
     /// Replaces the key state with what the kernel reports as down (`EVIOCGKEY`), after an
     /// overrun or at open. Keys down now have no usable press time (F09): they are `Void`.
-    pub fn resync(&mut self, down_codes: impl IntoIterator<Item = u16>, t_us: i64, out: &mut Vec<TimingEvent>) {
+    pub fn resync(
+        &mut self,
+        down_codes: impl IntoIterator<Item = u16>,
+        t_us: i64,
+        out: &mut Vec<TimingEvent>,
+    ) {
         self.cut(CutReason::Resync, t_us, out);
         self.keys.fill(Key::Up);
         self.down.clear();
@@ -228,7 +241,14 @@ impl Cleaner {
                 self.keys[code as usize] = Key::Down { press_us: t };
                 self.down.push(code);
                 self.live = true;
-                self.emit(t, TimingKind::Key { slot, edge: Edge::Press }, out);
+                self.emit(
+                    t,
+                    TimingKind::Key {
+                        slot,
+                        edge: Edge::Press,
+                    },
+                    out,
+                );
             }
             Key::Down { .. } | Key::Void => {
                 // A release was missed (F08, F09, `keyboard_alt+shift+i`): this key's timing
@@ -247,7 +267,13 @@ impl Cleaner {
                 self.cut(CutReason::LongHold, t, out);
                 self.keys[code as usize] = Key::Up;
             }
-            Key::Down { .. } => self.pending = Some(Pending { code, slot, t_us: t }),
+            Key::Down { .. } => {
+                self.pending = Some(Pending {
+                    code,
+                    slot,
+                    t_us: t,
+                })
+            }
             Key::Void => self.keys[code as usize] = Key::Up,
             Key::Up => {
                 // F09: e.g. the Enter that started the recorder. A press was never seen, so any
@@ -267,12 +293,18 @@ impl Cleaner {
 
     /// Time-driven rules: the chatter window closing, and holds growing past the maximum.
     fn expire(&mut self, now: i64, out: &mut Vec<TimingEvent>) {
-        if self.pending.is_some_and(|p| now - p.t_us > self.params.chatter_us) {
+        if self
+            .pending
+            .is_some_and(|p| now - p.t_us > self.params.chatter_us)
+        {
             self.flush_pending(out);
         }
         let max = self.params.max_hold_us;
         let keys = &self.keys;
-        let too_long = self.down.iter().any(|&c| matches!(keys[c as usize], Key::Down { press_us } if now - press_us > max));
+        let too_long = self
+            .down
+            .iter()
+            .any(|&c| matches!(keys[c as usize], Key::Down { press_us } if now - press_us > max));
         if too_long {
             self.stats.long_holds += 1;
             self.cut(CutReason::LongHold, now, out);
@@ -284,7 +316,14 @@ impl Cleaner {
             self.keys[p.code as usize] = Key::Up;
             self.down.retain(|&c| c != p.code);
             self.stats.keystrokes += 1;
-            self.emit(p.t_us, TimingKind::Key { slot: p.slot, edge: Edge::Release }, out);
+            self.emit(
+                p.t_us,
+                TimingKind::Key {
+                    slot: p.slot,
+                    edge: Edge::Release,
+                },
+                out,
+            );
         }
     }
 
@@ -304,6 +343,10 @@ impl Cleaner {
     }
 
     fn emit(&self, t_us: i64, kind: TimingKind, out: &mut Vec<TimingEvent>) {
-        out.push(TimingEvent { t_us, device: self.device, kind });
+        out.push(TimingEvent {
+            t_us,
+            device: self.device,
+            kind,
+        });
     }
 }

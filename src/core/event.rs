@@ -57,7 +57,12 @@ pub struct RawEvent {
 impl RawEvent {
     /// Builds an event from its parts.
     pub const fn new(time_us: i64, kind: u16, code: u16, value: i32) -> Self {
-        Self { time_us, kind, code, value }
+        Self {
+            time_us,
+            kind,
+            code,
+            value,
+        }
     }
 
     /// Decodes one little-endian LP64 `struct input_event`.

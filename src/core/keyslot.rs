@@ -52,44 +52,95 @@ const SLOTTED: [(u16, KeyClass); 90] = {
     use KeyClass::*;
     [
         (1, Navigation), // ESC
-        (2, Digit), (3, Digit), (4, Digit), (5, Digit), (6, Digit),
-        (7, Digit), (8, Digit), (9, Digit), (10, Digit), (11, Digit),
-        (12, Punct), (13, Punct), // MINUS EQUAL
-        (14, Edit), // BACKSPACE
+        (2, Digit),
+        (3, Digit),
+        (4, Digit),
+        (5, Digit),
+        (6, Digit),
+        (7, Digit),
+        (8, Digit),
+        (9, Digit),
+        (10, Digit),
+        (11, Digit),
+        (12, Punct),
+        (13, Punct),      // MINUS EQUAL
+        (14, Edit),       // BACKSPACE
         (15, Navigation), // TAB
-        (16, Letter), (17, Letter), (18, Letter), (19, Letter), (20, Letter),
-        (21, Letter), (22, Letter), (23, Letter), (24, Letter), (25, Letter),
-        (26, Punct), (27, Punct), // braces
+        (16, Letter),
+        (17, Letter),
+        (18, Letter),
+        (19, Letter),
+        (20, Letter),
+        (21, Letter),
+        (22, Letter),
+        (23, Letter),
+        (24, Letter),
+        (25, Letter),
+        (26, Punct),
+        (27, Punct), // braces
         (28, Enter),
         (29, Modifier), // LEFTCTRL
-        (30, Letter), (31, Letter), (32, Letter), (33, Letter), (34, Letter),
-        (35, Letter), (36, Letter), (37, Letter), (38, Letter),
-        (39, Punct), (40, Punct), (41, Punct), // ; ' `
+        (30, Letter),
+        (31, Letter),
+        (32, Letter),
+        (33, Letter),
+        (34, Letter),
+        (35, Letter),
+        (36, Letter),
+        (37, Letter),
+        (38, Letter),
+        (39, Punct),
+        (40, Punct),
+        (41, Punct),    // ; ' `
         (42, Modifier), // LEFTSHIFT
-        (43, Punct), // BACKSLASH
-        (44, Letter), (45, Letter), (46, Letter), (47, Letter), (48, Letter),
-        (49, Letter), (50, Letter),
-        (51, Punct), (52, Punct), (53, Punct), // , . /
+        (43, Punct),    // BACKSLASH
+        (44, Letter),
+        (45, Letter),
+        (46, Letter),
+        (47, Letter),
+        (48, Letter),
+        (49, Letter),
+        (50, Letter),
+        (51, Punct),
+        (52, Punct),
+        (53, Punct),    // , . /
         (54, Modifier), // RIGHTSHIFT
-        (55, Keypad), // KPASTERISK
+        (55, Keypad),   // KPASTERISK
         (56, Modifier), // LEFTALT
         (57, Space),
         (58, Modifier), // CAPSLOCK
-        (71, Keypad), (72, Keypad), (73, Keypad), (74, Keypad), (75, Keypad),
-        (76, Keypad), (77, Keypad), (78, Keypad), (79, Keypad), (80, Keypad),
-        (81, Keypad), (82, Keypad), (83, Keypad),
-        (86, Punct), // 102ND
-        (96, Enter), // KPENTER
-        (97, Modifier), // RIGHTCTRL
-        (98, Keypad), // KPSLASH
+        (71, Keypad),
+        (72, Keypad),
+        (73, Keypad),
+        (74, Keypad),
+        (75, Keypad),
+        (76, Keypad),
+        (77, Keypad),
+        (78, Keypad),
+        (79, Keypad),
+        (80, Keypad),
+        (81, Keypad),
+        (82, Keypad),
+        (83, Keypad),
+        (86, Punct),     // 102ND
+        (96, Enter),     // KPENTER
+        (97, Modifier),  // RIGHTCTRL
+        (98, Keypad),    // KPSLASH
         (100, Modifier), // RIGHTALT
-        (102, Navigation), (103, Navigation), (104, Navigation), (105, Navigation),
-        (106, Navigation), (107, Navigation), (108, Navigation), (109, Navigation),
+        (102, Navigation),
+        (103, Navigation),
+        (104, Navigation),
+        (105, Navigation),
+        (106, Navigation),
+        (107, Navigation),
+        (108, Navigation),
+        (109, Navigation),
         (110, Navigation), // INSERT
-        (111, Edit), // DELETE
-        (125, Modifier), (126, Modifier), // META
-        (127, Other), // COMPOSE
-        (119, Other), // PAUSE
+        (111, Edit),       // DELETE
+        (125, Modifier),
+        (126, Modifier), // META
+        (127, Other),    // COMPOSE
+        (119, Other),    // PAUSE
     ]
 };
 
@@ -148,7 +199,10 @@ pub fn slot_for_code(code: u16) -> Option<KeySlot> {
 impl KeySlot {
     /// The coarse class of this slot.
     pub fn class(self) -> KeyClass {
-        CLASS_BY_SLOT.get(self.index()).copied().unwrap_or(KeyClass::Other)
+        CLASS_BY_SLOT
+            .get(self.index())
+            .copied()
+            .unwrap_or(KeyClass::Other)
     }
 
     /// Dense index for array-backed tables: `0..SLOT_COUNT`.
@@ -172,7 +226,10 @@ mod tests {
         assert_eq!(seen.len(), SLOT_COUNT - 1);
         assert!(!seen.contains(&OTHER_SLOT));
         // Slots do not follow key codes, so a slot sequence is not a key-code sequence.
-        let same = SLOTTED.iter().filter(|(c, _)| slot_for_code(*c) == Some(KeySlot(*c as u8))).count();
+        let same = SLOTTED
+            .iter()
+            .filter(|(c, _)| slot_for_code(*c) == Some(KeySlot(*c as u8)))
+            .count();
         assert_eq!(same, 0, "{same} slots equal their key code");
     }
 
@@ -184,6 +241,9 @@ mod tests {
         assert_eq!(slot_for_code(88), Some(OTHER_SLOT)); // F12
         assert_eq!(slot_for_code(0x160), Some(OTHER_SLOT)); // KEY_OK
         assert_eq!(slot_for_code(57).map(KeySlot::class), Some(KeyClass::Space));
-        assert_eq!(slot_for_code(30).map(KeySlot::class), Some(KeyClass::Letter));
+        assert_eq!(
+            slot_for_code(30).map(KeySlot::class),
+            Some(KeyClass::Letter)
+        );
     }
 }
