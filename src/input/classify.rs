@@ -6,8 +6,8 @@
 //!
 //! Rules, in order (docs/devices.md explains each):
 //! 1. an `exclude` match is never scored;
-//! 2. a virtual device (sysfs path under `/devices/virtual/`, `BUS_VIRTUAL`, or a known
-//!    remapper/injector identity) is [`DeviceClass::Virtual`] and scored only when an
+//! 2. a virtual device (sysfs path under `/devices/virtual/`, or a known remapper/injector
+//!    identity; not `BUS_VIRTUAL`, which hypervisor keyboards such as virtio-input report) is [`DeviceClass::Virtual`] and scored only when an
 //!    `allow_virtual` matcher names it (F21, F26);
 //! 3. a token or scanner (`tokens`, YubiKey vendor 0x1050 by default) is never scored (F23);
 //! 4. capabilities decide the rest: a keyboard has all 26 letter keys, a pointer has
@@ -34,8 +34,6 @@ const REL_X: u16 = 0;
 const REL_Y: u16 = 1;
 const ABS_X: u16 = 0;
 const ABS_Y: u16 = 1;
-/// `BUS_VIRTUAL` from `input.h`; uinput creators may set any bus, so this is a hint only.
-const BUS_VIRTUAL: u16 = 0x06;
 
 /// Virtual devices we know by identity: (vendor:product or 0 for any, name fragment, creator).
 /// Listed in docs/devices.md. Matching only improves the reason text and covers recorded
@@ -253,8 +251,6 @@ fn virtual_reason(caps: &Capabilities, facts: &DeviceFacts) -> Option<String> {
         Some(format!(
             "virtual: sysfs path under /devices/virtual/{creator}"
         ))
-    } else if caps.id.bus == BUS_VIRTUAL {
-        Some(format!("virtual: BUS_VIRTUAL{creator}"))
     } else {
         known.map(|k| format!("virtual: known {} identity", k.3))
     }

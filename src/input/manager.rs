@@ -20,7 +20,7 @@ use crate::input::classify::{classify, group_key};
 use crate::input::device::{open_node, probe, udev_db_props, DeviceError};
 use crate::input::filter::DeviceFilter;
 use crate::input::monitor::{list_event_nodes, Hotplug, Monitor, MonitorError, MonitorKind};
-use crate::input::reader::{self, ReaderEnd, ReaderExit};
+use crate::input::reader::{self, ReaderEnd, ReaderExit, Snapshot};
 use crate::input::{DeviceAdded, InputEvent};
 use nix::errno::Errno;
 use std::collections::{BTreeMap, HashMap};
@@ -193,6 +193,17 @@ impl Manager {
             tracing::debug!(node = %path.display(), class = classification.class.as_str(), "not read: {}", classification.reason);
             return AddResult::NotKeyboard;
         }
+        let initial = match Snapshot::read(&fd) {
+            Ok(snap) => snap,
+            Err(errno) => {
+                let e = DeviceError::Ioctl {
+                    path: path.display().to_string(),
+                    what: "EVIOCGKEY",
+                    errno,
+                };
+                return self.open_failed(path, attempt, e).await;
+            }
+        };
         let id = DeviceId(self.next_id);
         self.next_id += 1;
         self.open.insert(
@@ -219,7 +230,7 @@ impl Manager {
         let _ = self.tx.send(InputEvent::DeviceAdded(Box::new(added))).await;
         let (tx, params, p) = (self.tx.clone(), self.cfg.params, path.to_path_buf());
         self.readers
-            .spawn(async move { (p, reader::run(fd, id, params, tx).await) });
+            .spawn(async move { (p, reader::run(fd, initial, id, params, tx).await) });
         AddResult::Reading
     }
 

@@ -84,7 +84,11 @@ pub fn monotonic_us() -> i64 {
         .unwrap_or(0)
 }
 
+/// Reads the kernel's key-down bitmap (`EVIOCGKEY` for live devices).
+type KeyState = fn(std::os::fd::BorrowedFd<'_>) -> nix::Result<[u8; sys::KEY_BYTES]>;
+
 struct Loop {
+    key_state: KeyState,
     cleaner: Cleaner,
     params: CleanParams,
     stats: ReaderStats,
@@ -94,14 +98,46 @@ struct Loop {
     buf: Vec<u8>,
 }
 
-/// Reads `fd` (opened by `device::open_node`) until the device goes away or `tx` closes.
+/// The keys down at open (`EVIOCGKEY`). Taken right after open, before the device is
+/// announced: the ioctl flushes queued key events, so taking it later in the reader task
+/// would lose the first keystrokes typed meanwhile; events queued after it are kept.
+pub struct Snapshot {
+    keys: [u8; sys::KEY_BYTES],
+    t_us: i64,
+}
+
+impl Snapshot {
+    /// Reads the key state of an opened node.
+    pub fn read(fd: &OwnedFd) -> nix::Result<Self> {
+        Ok(Self {
+            keys: sys::key_state(fd.as_fd())?,
+            t_us: monotonic_us(),
+        })
+    }
+}
+
+/// Reads `fd` (opened by `device::open_node`, `initial` taken right after) until the device
+/// goes away or `tx` closes.
 pub async fn run(
     fd: OwnedFd,
+    initial: Snapshot,
     id: DeviceId,
     params: CleanParams,
     tx: Sender<InputEvent>,
 ) -> ReaderEnd {
+    run_with(fd, initial, id, params, tx, sys::key_state).await
+}
+
+async fn run_with(
+    fd: OwnedFd,
+    initial: Snapshot,
+    id: DeviceId,
+    params: CleanParams,
+    tx: Sender<InputEvent>,
+    key_state: KeyState,
+) -> ReaderEnd {
     let mut lp = Loop {
+        key_state,
         cleaner: Cleaner::new(id, params),
         params,
         stats: ReaderStats::default(),
@@ -111,7 +147,7 @@ pub async fn run(
         buf: vec![0u8; BATCH * INPUT_EVENT_SIZE],
     };
     let exit = match sys::async_readable(fd) {
-        Ok(afd) => lp.main(&afd, &tx).await,
+        Ok(afd) => lp.main(&afd, initial, &tx).await,
         Err(e) => ReaderExit::Error(e.raw_os_error().unwrap_or(0)),
     };
     lp.cleaner.remove(monotonic_us(), &mut lp.out);
@@ -127,11 +163,16 @@ pub async fn run(
 }
 
 impl Loop {
-    async fn main(&mut self, afd: &AsyncFd<OwnedFd>, tx: &Sender<InputEvent>) -> ReaderExit {
+    async fn main(
+        &mut self,
+        afd: &AsyncFd<OwnedFd>,
+        initial: Snapshot,
+        tx: &Sender<InputEvent>,
+    ) -> ReaderExit {
         // F09: keys already down at open have no usable press time.
-        if let Err(e) = self.resync(afd.get_ref()) {
-            return e;
-        }
+        self.stats.resyncs += 1;
+        self.cleaner
+            .resync(down_codes(&initial.keys), initial.t_us, &mut self.out);
         let mut zero = 0u32;
         let mut flush_at: Option<Instant> = None;
         loop {
@@ -183,19 +224,21 @@ impl Loop {
             }
             if zero >= ZERO_BACKOFF_AFTER {
                 tokio::time::sleep(Duration::from_millis(
-                    1 << (zero - ZERO_BACKOFF_AFTER).min(10),
+                    1 << (zero - ZERO_BACKOFF_AFTER).min(7),
                 ))
                 .await;
             }
         }
     }
 
-    /// Reads until `EAGAIN` (→ `Ok(true)`) or until a yield is due (→ `Ok(false)` after the
-    /// yield; readiness stays set, so the loop comes straight back).
+    /// Reads until `EAGAIN` (→ `Ok(true)`: clear readiness) or until a yield is due or a read
+    /// returned 0 bytes (→ `Ok(false)`: readiness stays set, so the loop comes straight back).
     async fn drain(&mut self, fd: &OwnedFd, tx: &Sender<InputEvent>) -> Result<bool, ReaderExit> {
         for _ in 0..READS_PER_YIELD {
             let n = match nix::unistd::read(fd.as_raw_fd(), &mut self.buf) {
-                Ok(0) => return Ok(true),
+                // Never from evdev; a 0-byte read is no progress, and readiness is kept so the
+                // zero-progress guard (not a lost edge) decides what happens next.
+                Ok(0) => return Ok(false),
                 Ok(n) => n,
                 Err(Errno::EAGAIN) => return Ok(true),
                 Err(Errno::EINTR) => continue,
@@ -238,7 +281,7 @@ impl Loop {
     }
 
     fn resync(&mut self, fd: &OwnedFd) -> Result<(), ReaderExit> {
-        let state = match sys::key_state(fd.as_fd()) {
+        let state = match (self.key_state)(fd.as_fd()) {
             Ok(s) => s,
             Err(Errno::ENODEV) => return Err(ReaderExit::Gone),
             Err(e) => return Err(ReaderExit::Error(e as i32)),
@@ -257,5 +300,153 @@ impl Loop {
             }
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The loop on a Unix datagram socket standing in for an evdev fd (this host has no
+    //! input devices; the kernel tier runs the same loop on real uinput nodes). Each datagram
+    //! is one `read()`'s worth of records, as evdev returns whole events.
+    use super::*;
+    use crate::core::event::{EV_SYN, SYN_DROPPED};
+    use crate::core::timing::{CutReason, Edge, TimingKind};
+    use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+
+    /// Datagram: empty messages read as 0 bytes with no hang-up. Seqpacket: closing the peer
+    /// is a hang-up, like an unplugged device.
+    fn pair(ty: SockType) -> (OwnedFd, OwnedFd) {
+        socketpair(
+            AddressFamily::Unix,
+            ty,
+            None,
+            SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        )
+        .unwrap()
+    }
+
+    fn send(fd: &OwnedFd, evs: &[RawEvent]) {
+        let bytes: Vec<u8> = evs.iter().flat_map(|e| e.to_bytes()).collect();
+        nix::unistd::write(fd, &bytes).unwrap();
+    }
+
+    fn no_keys(_: std::os::fd::BorrowedFd<'_>) -> nix::Result<[u8; sys::KEY_BYTES]> {
+        Ok([0; sys::KEY_BYTES])
+    }
+
+    fn idle() -> Snapshot {
+        Snapshot {
+            keys: [0; sys::KEY_BYTES],
+            t_us: monotonic_us(),
+        }
+    }
+
+    fn key(t: i64, code: u16, v: i32) -> [RawEvent; 2] {
+        [
+            RawEvent::new(t, EV_KEY, code, v),
+            RawEvent::new(t, EV_SYN, 0, 0),
+        ]
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn empty_wakeups_back_off_and_stall() {
+        // F03: a readable fd that yields nothing must not spin.
+        let (ours, theirs) = pair(SockType::Datagram);
+        let (tx, _rx) = tokio::sync::mpsc::channel(16);
+        let task = tokio::spawn(run_with(
+            ours,
+            idle(),
+            DeviceId(1),
+            CleanParams::default(),
+            tx,
+            no_keys,
+        ));
+        for _ in 0..200 {
+            nix::unistd::write(&theirs, &[]).unwrap();
+        }
+        let end = tokio::time::timeout(Duration::from_secs(30), task)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(end.exit, ReaderExit::Stalled);
+        assert_eq!(end.reader.zero_progress, u64::from(ZERO_GIVE_UP));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn last_release_arrives_without_a_next_key_and_drop_resyncs() {
+        let (ours, theirs) = pair(SockType::SeqPacket);
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let task = tokio::spawn(run_with(
+            ours,
+            idle(),
+            DeviceId(7),
+            CleanParams::default(),
+            tx,
+            no_keys,
+        ));
+        let t0 = monotonic_us();
+        send(&theirs, &[key(t0, 30, 1), key(t0 + 80_000, 30, 0)].concat());
+        // F32: the release is held back for the chatter window, then flushed by the timer,
+        // with no further event on the fd.
+        let mut edges = vec![];
+        while edges.len() < 2 {
+            match tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .unwrap()
+                .unwrap()
+            {
+                InputEvent::Timing(TimingEvent {
+                    kind: TimingKind::Key { edge, .. },
+                    ..
+                }) => edges.push(edge),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(edges, vec![Edge::Press, Edge::Release]);
+        // F01: SYN_DROPPED, the overflowed frame, then records after its SYN_REPORT in the same
+        // read are discarded and the state comes from the (fake) EVIOCGKEY.
+        let t1 = monotonic_us();
+        let mut burst = key(t1, 48, 1).to_vec();
+        burst.extend([
+            RawEvent::new(t1 + 1, EV_SYN, SYN_DROPPED, 0),
+            RawEvent::new(t1 + 2, EV_KEY, 48, 0),
+        ]);
+        burst.extend([
+            RawEvent::new(t1 + 2, EV_SYN, 0, 0),
+            RawEvent::new(t1 + 3, EV_KEY, 30, 1),
+        ]);
+        send(&theirs, &burst);
+        drop(theirs);
+        let end = tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(end.exit, ReaderExit::Gone);
+        assert_eq!(
+            (
+                end.clean.overruns,
+                end.reader.resyncs,
+                end.reader.discarded_after_drop
+            ),
+            (1, 2, 1)
+        );
+        let mut rest = vec![];
+        while let Ok(InputEvent::Timing(t)) = rx.try_recv() {
+            rest.push(t.kind);
+        }
+        assert!(
+            rest.contains(&TimingKind::Cut(CutReason::Overrun)),
+            "{rest:?}"
+        );
+        assert!(
+            !rest.iter().any(|k| matches!(
+                k,
+                TimingKind::Key {
+                    edge: Edge::Release,
+                    ..
+                }
+            )),
+            "{rest:?}"
+        );
     }
 }
