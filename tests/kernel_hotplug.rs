@@ -9,7 +9,6 @@ mod support;
 #[path = "kernel/uinput.rs"]
 mod uinput;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 use support::*;
 use tokio::sync::mpsc::Receiver;
@@ -273,96 +272,5 @@ fn udev_monitor_opens_only_after_udevd_announces_the_node() {
     assert!(
         wait_for(&rt, &mut rx, Duration::from_millis(300), added("tw udev")).is_none(),
         "change did not re-add"
-    );
-}
-
-fn proc_cpu(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let f: Vec<u64> = stat
-        .rsplit_once(") ")
-        .unwrap()
-        .1
-        .split(' ')
-        .skip(11)
-        .take(2)
-        .map(|x| x.parse().unwrap())
-        .collect();
-    let tck = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-        .unwrap()
-        .unwrap() as u64;
-    Duration::from_millis((f[0] + f[1]) * 1000 / tck)
-}
-
-/// Sends `rate` events/s for `secs` as [REL_X, SYN_REPORT] frames, one write per ms.
-fn drive_pointer(dev: &mut Uinput, rate: u32, secs: u64) -> u64 {
-    let per_ms = (rate / 1000 / 2) as usize;
-    let (start, mut sent) = (Instant::now(), 0u64);
-    let mut next = start;
-    while start.elapsed() < Duration::from_secs(secs) {
-        let frames: Vec<(u16, u16, i32)> = (0..per_ms)
-            .flat_map(|i| [(2, 0, if i % 2 == 0 { 1 } else { -1 }), (0, 0, 0)])
-            .collect();
-        dev.write(&frames);
-        sent += frames.len() as u64;
-        next += Duration::from_millis(1);
-        std::thread::sleep(next.saturating_duration_since(Instant::now()));
-    }
-    sent
-}
-
-#[test]
-fn measure_daemon_cpu_under_an_8000_event_per_second_pointer() {
-    if !kernel_tier() {
-        return;
-    }
-    let Some(bin) = std::env::var_os("TYPEWARDEN_BIN") else {
-        assert!(
-            std::env::var("TYPEWARDEN_KERNEL_TIER").as_deref() != Ok("1"),
-            "TYPEWARDEN_BIN unset in the kernel tier"
-        );
-        println!("skipping: TYPEWARDEN_BIN not set");
-        return;
-    };
-    let mut daemon = std::process::Command::new(Path::new(&bin))
-        .arg("daemon")
-        .env("RUST_LOG", "warn")
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_secs(1));
-    for (what, spec) in [
-        (
-            "pointer node (classified, not read)",
-            Spec::pointer("tw fast pointer"),
-        ),
-        (
-            "composite node (read: keys + pointer)",
-            Spec {
-                pointer: true,
-                ..Spec::keyboard("tw fast composite")
-            },
-        ),
-    ] {
-        let mut dev = Uinput::create(&spec).unwrap();
-        std::thread::sleep(Duration::from_millis(500));
-        let (c0, t0) = (proc_cpu(daemon.id()), Instant::now());
-        let sent = drive_pointer(&mut dev, 8000, 10);
-        let (cpu, wall) = (proc_cpu(daemon.id()) - c0, t0.elapsed());
-        measure(
-            &format!("daemon CPU, {what}"),
-            format!(
-                "{cpu:?} over {wall:?} while {sent} events were sent ({:.0} ev/s)",
-                sent as f64 / wall.as_secs_f64()
-            ),
-        );
-        dev.destroy();
-    }
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(daemon.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    )
-    .unwrap();
-    assert!(
-        daemon.wait().unwrap().success(),
-        "daemon exits cleanly on SIGTERM"
     );
 }

@@ -9,8 +9,6 @@ mod uinput;
 
 use std::time::{Duration, Instant};
 use support::*;
-use typewarden::core::clean::{CleanParams, Cleaner};
-use typewarden::core::event::{RawEvent, EV_KEY, EV_SYN};
 use typewarden::core::timing::{CutReason, DeviceId, Edge, TimingKind};
 use typewarden::input::classify::{classify, group_key, CapsKind, DeviceClass};
 use typewarden::input::device::{open_node, probe};
@@ -323,72 +321,5 @@ fn a_device_grabbed_by_someone_else_is_silent_not_broken() {
     measure(
         "reader CPU while grabbed elsewhere, 300 ms",
         format!("{idle_cpu:?}"),
-    );
-}
-
-#[test]
-fn measure_live_reader_throughput_against_the_in_memory_path() {
-    if !kernel_tier() {
-        return;
-    }
-    let rt = rt();
-    let mut kbd = Uinput::create(&Spec::keyboard("tw throughput")).unwrap();
-    let node = kbd.node.clone();
-    let (task, mut rx) = start_reader(&rt, &node, 20);
-    collect(&rt, &mut rx, Duration::from_millis(50));
-    const TAPS: usize = 20_000; // 6 events each
-    let writer = std::thread::spawn(move || {
-        for i in 0..TAPS {
-            kbd.tap(LETTERS[i % 26]);
-        }
-        kbd
-    });
-    let (cpu0, t0) = (cpu_thread(), Instant::now());
-    let got = rt.block_on(async {
-        let mut n = 0usize;
-        while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(500), rx.recv()).await {
-            n += 1;
-        }
-        n
-    });
-    let (cpu, wall) = (
-        cpu_thread() - cpu0,
-        t0.elapsed() - Duration::from_millis(500),
-    );
-    writer.join().unwrap().destroy();
-    let end = rt.block_on(task).unwrap();
-    let events = end.reader.events as f64;
-    measure("live reader", format!("{} raw events in {wall:?} wall = {:.0} ev/s delivered (uinput writer-bound); reader+consumer CPU {cpu:?} = {:.0} ev/s of CPU; {} timing events, {} overruns",
-        end.reader.events, events / wall.as_secs_f64(), events / cpu.as_secs_f64(), got, end.clean.overruns));
-    // In-memory path: decode + clean of the same number of events, same CPU.
-    let mut bytes = Vec::with_capacity(TAPS * 6 * 24);
-    for i in 0..TAPS as i64 {
-        for (dt, v) in [(0, 1), (40_000, 0)] {
-            let t = i * 100_000 + dt;
-            for e in [
-                RawEvent::new(t, 4, 4, 0x70004),
-                RawEvent::new(t, EV_KEY, LETTERS[i as usize % 26], v),
-                RawEvent::new(t, EV_SYN, 0, 0),
-            ] {
-                bytes.extend_from_slice(&e.to_bytes());
-            }
-        }
-    }
-    let (mut c, mut out) = (
-        Cleaner::new(DeviceId(99), CleanParams::default()),
-        Vec::new(),
-    );
-    let t0 = Instant::now();
-    for rec in bytes.chunks_exact(24) {
-        c.push(&RawEvent::from_bytes(rec.try_into().unwrap()), &mut out);
-    }
-    let mem = t0.elapsed();
-    measure(
-        "in-memory decode+clean",
-        format!(
-            "{} events in {mem:?} = {:.0} ev/s",
-            bytes.len() / 24,
-            (bytes.len() / 24) as f64 / mem.as_secs_f64()
-        ),
     );
 }

@@ -53,9 +53,9 @@ MODDIR=$(ls -d "$KDIR"/root/lib/modules/*)
 log "building test binaries"
 cd "$ROOT"
 cargo build --release --quiet --bin typewarden
-mapfile -t TESTS < <(cargo test --release --no-run --test kernel_reader --test kernel_hotplug --message-format=json 2>/dev/null |
+mapfile -t TESTS < <(cargo test --release --no-run --test kernel_reader --test kernel_hotplug --test kernel_measure --message-format=json 2>/dev/null |
     sed -n 's/.*"executable":"\([^"]*\/deps\/kernel_[^"]*\)".*/\1/p')
-[ ${#TESTS[@]} -eq 2 ] || { log "could not build the kernel test binaries"; exit 1; }
+[ ${#TESTS[@]} -eq 3 ] || { log "could not build the kernel test binaries"; exit 1; }
 
 # 4. Initramfs: busybox, modules, binaries and their shared libraries.
 IR="$WORK/root"
@@ -86,6 +86,8 @@ for m in $MODS; do [ -f /modules/\$m.ko ] && insmod /modules/\$m.ko; done
 for i in \$(seq 50); do [ -e /dev/uinput ] && break; sleep 0.1; done
 export TYPEWARDEN_KERNEL_TIER=1 TYPEWARDEN_BIN=/bin/typewarden RUST_BACKTRACE=1
 rc=0
+echo "=== typewarden devices"
+/bin/typewarden devices || rc=1
 for t in /tests/*; do
     echo "=== \$t"
     \$t --test-threads=1 --nocapture || rc=1
@@ -107,7 +109,7 @@ timeout "$TIMEOUT" qemu-system-x86_64 -accel tcg -smp 2 -m 1024 -nographic -no-r
 qrc=$?
 set -e
 cp "$OUT" "$CACHE/last-console.log"
-tr -d '\r' <"$OUT" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | sed -n '/^=== /,$p' | grep -Ev '^\s*$' || true
+tr -d '\r' <"$OUT" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1bc//g' | sed -n '/^=== /,$p' | grep -Ev '^\s*$' || true
 if grep -q 'TYPEWARDEN-KERNEL-EXIT 0' "$OUT"; then
     log "all kernel tests passed"
     exit 0
