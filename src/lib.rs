@@ -8,12 +8,15 @@
 //! - [`session`]: logind sessions: tracking, the scoring gate, locking with confirmation;
 //! - [`store`]: crash-safe, checksummed profile files with quarantine;
 //! - [`audit`]: typed audit events sent to the journal with checked, counted delivery;
-//! - [`logging`]: operational logs (tracing → journald, or stderr).
-#![forbid(unsafe_code)]
+//! - [`logging`]: operational logs (tracing → journald, or stderr);
+//! - [`input`]: live `/dev/input` discovery, classification, passive reading and hotplug
+//!   (`unsafe` only in `input::sys`, the ioctl module).
+#![deny(unsafe_code)]
 
 pub mod audit;
 pub mod config;
 pub mod core;
+pub mod input;
 pub mod logging;
 pub mod replay;
 pub mod session;

@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use typewarden::config::{self, Config, LoadOptions};
-use typewarden::replay;
+use typewarden::{input, replay};
 
 #[derive(Parser)]
 #[command(
@@ -38,6 +38,12 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// List every /dev/input event node: class, seat, whether it is scored and why.
+    Devices {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -47,7 +53,8 @@ fn main() -> ExitCode {
         Command::Replay { json, files } => {
             load_config(cli.config).and_then(|c| replay(&c, json, &files))
         }
-        Command::Daemon => load_config(cli.config).map(|_| ExitCode::SUCCESS),
+        Command::Devices { json } => load_config(cli.config).and_then(|c| devices(&c, json)),
+        Command::Daemon => load_config(cli.config).and_then(|c| daemon(&c)),
     };
     result.unwrap_or_else(|e| {
         eprintln!("{e:#}");
@@ -87,6 +94,31 @@ fn replay(config: &Config, json: bool, files: &[PathBuf]) -> anyhow::Result<Exit
     } else {
         ExitCode::FAILURE
     })
+}
+
+fn devices(_config: &Config, json: bool) -> anyhow::Result<ExitCode> {
+    let rows = input::list::list(&input::filter::DeviceFilter::default());
+    let out = if json {
+        serde_json::to_string_pretty(&rows).context("rendering JSON")? + "\n"
+    } else {
+        input::list::render_table(&rows)
+    };
+    write_stdout(&out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn daemon(config: &Config) -> anyhow::Result<ExitCode> {
+    let _logging = typewarden::logging::init(0);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let manager = input::manager::ManagerConfig {
+        params: config.clean_params(),
+        ..Default::default()
+    };
+    rt.block_on(input::tally::run(manager))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Writes to stdout; a closed pipe (`typewarden replay … | head`) is not an error.

@@ -1,0 +1,175 @@
+//! Kernel tier measurements (report only, never asserted): the live reader against the
+//! in-memory decode+clean path, and the daemon's CPU while a uinput pointer sends 8,000
+//! events/s. Run by `tests/kernel/run.sh` under qemu TCG, so absolute figures describe an
+//! emulated CPU; the in-memory figure is taken in the same guest for comparison.
+
+#[path = "kernel/support.rs"]
+mod support;
+#[path = "kernel/uinput.rs"]
+mod uinput;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+use support::*;
+use typewarden::core::clean::{CleanParams, Cleaner};
+use typewarden::core::event::{RawEvent, EV_KEY, EV_SYN};
+use typewarden::core::timing::DeviceId;
+use uinput::*;
+
+#[test]
+fn measure_live_reader_throughput_against_the_in_memory_path() {
+    if !kernel_tier() {
+        return;
+    }
+    let rt = rt();
+    let mut kbd = Uinput::create(&Spec::keyboard("tw throughput")).unwrap();
+    let node = kbd.node.clone();
+    let (task, mut rx) = start_reader(&rt, &node, 20);
+    collect(&rt, &mut rx, Duration::from_millis(50));
+    const TAPS: usize = 20_000; // 6 events each
+    let writer = std::thread::spawn(move || {
+        for i in 0..TAPS {
+            kbd.tap(LETTERS[i % 26]);
+        }
+        kbd
+    });
+    let (cpu0, t0) = (cpu_thread(), Instant::now());
+    let got = rt.block_on(async {
+        let mut n = 0usize;
+        while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(500), rx.recv()).await {
+            n += 1;
+        }
+        n
+    });
+    let (cpu, wall) = (
+        cpu_thread() - cpu0,
+        t0.elapsed() - Duration::from_millis(500),
+    );
+    writer.join().unwrap().destroy();
+    let end = rt.block_on(task).unwrap();
+    let events = end.reader.events as f64;
+    measure("live reader", format!("{} raw events in {wall:?} wall = {:.0} ev/s delivered (uinput writer-bound); reader+consumer CPU {cpu:?} = {:.0} ev/s of CPU; {} timing events, {} overruns, {} wakeups",
+        end.reader.events, events / wall.as_secs_f64(), events / cpu.as_secs_f64(), got, end.clean.overruns, end.reader.wakeups));
+    // In-memory path: decode + clean of the same number of events, same CPU.
+    let mut bytes = Vec::with_capacity(TAPS * 6 * 24);
+    for i in 0..TAPS as i64 {
+        for (dt, v) in [(0, 1), (40_000, 0)] {
+            let t = i * 100_000 + dt;
+            for e in [
+                RawEvent::new(t, 4, 4, 0x70004),
+                RawEvent::new(t, EV_KEY, LETTERS[i as usize % 26], v),
+                RawEvent::new(t, EV_SYN, 0, 0),
+            ] {
+                bytes.extend_from_slice(&e.to_bytes());
+            }
+        }
+    }
+    let (mut c, mut out) = (
+        Cleaner::new(DeviceId(99), CleanParams::default()),
+        Vec::new(),
+    );
+    let t0 = Instant::now();
+    for rec in bytes.chunks_exact(24) {
+        c.push(&RawEvent::from_bytes(rec.try_into().unwrap()), &mut out);
+    }
+    let mem = t0.elapsed();
+    measure(
+        "in-memory decode+clean",
+        format!(
+            "{} events in {mem:?} = {:.0} ev/s",
+            bytes.len() / 24,
+            (bytes.len() / 24) as f64 / mem.as_secs_f64()
+        ),
+    );
+}
+
+fn proc_cpu(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let f: Vec<u64> = stat
+        .rsplit_once(") ")
+        .unwrap()
+        .1
+        .split(' ')
+        .skip(11)
+        .take(2)
+        .map(|x| x.parse().unwrap())
+        .collect();
+    let tck = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .unwrap()
+        .unwrap() as u64;
+    Duration::from_millis((f[0] + f[1]) * 1000 / tck)
+}
+
+/// Sends `rate` events/s for `secs` as [REL_X, SYN_REPORT] frames, one write per ms.
+fn drive_pointer(dev: &mut Uinput, rate: u32, secs: u64) -> u64 {
+    let per_ms = (rate / 1000 / 2) as usize;
+    let (start, mut sent) = (Instant::now(), 0u64);
+    let mut next = start;
+    while start.elapsed() < Duration::from_secs(secs) {
+        let frames: Vec<(u16, u16, i32)> = (0..per_ms)
+            .flat_map(|i| [(2, 0, if i % 2 == 0 { 1 } else { -1 }), (0, 0, 0)])
+            .collect();
+        dev.write(&frames);
+        sent += frames.len() as u64;
+        next += Duration::from_millis(1);
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+    sent
+}
+
+#[test]
+fn measure_daemon_cpu_under_an_8000_event_per_second_pointer() {
+    if !kernel_tier() {
+        return;
+    }
+    let Some(bin) = std::env::var_os("TYPEWARDEN_BIN") else {
+        assert!(
+            std::env::var("TYPEWARDEN_KERNEL_TIER").as_deref() != Ok("1"),
+            "TYPEWARDEN_BIN unset in the kernel tier"
+        );
+        println!("skipping: TYPEWARDEN_BIN not set");
+        return;
+    };
+    let mut daemon = std::process::Command::new(Path::new(&bin))
+        .arg("daemon")
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    for (what, spec) in [
+        (
+            "pointer node (classified, not read)",
+            Spec::pointer("tw fast pointer"),
+        ),
+        (
+            "composite node (read: keys + pointer)",
+            Spec {
+                pointer: true,
+                ..Spec::keyboard("tw fast composite")
+            },
+        ),
+    ] {
+        let mut dev = Uinput::create(&spec).unwrap();
+        std::thread::sleep(Duration::from_millis(500));
+        let (c0, t0) = (proc_cpu(daemon.id()), Instant::now());
+        let sent = drive_pointer(&mut dev, 8000, 10);
+        let (cpu, wall) = (proc_cpu(daemon.id()) - c0, t0.elapsed());
+        measure(
+            &format!("daemon CPU, {what}"),
+            format!(
+                "{cpu:?} over {wall:?} while {sent} events were sent ({:.0} ev/s)",
+                sent as f64 / wall.as_secs_f64()
+            ),
+        );
+        dev.destroy();
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(daemon.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    assert!(
+        daemon.wait().unwrap().success(),
+        "daemon exits cleanly on SIGTERM"
+    );
+}
