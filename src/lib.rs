@@ -5,9 +5,13 @@
 //! - [`trace`]: recorded evdev traces (evemu, …) parsed into the same decoded events;
 //! - [`replay`]: runs traces through the core and summarises the cleaned stream;
 //! - [`config`]: layered TOML configuration with path hygiene and precise errors.
+//! - [`engine`]: the biometric engine (features, profile, verifier, policy, adaptation);
+//! - [`eval`]: `typewarden evaluate`, benchmarks through the same path as the daemon.
 #![forbid(unsafe_code)]
 
 pub mod config;
 pub mod core;
+pub mod engine;
+pub mod eval;
 pub mod replay;
 pub mod trace;
