@@ -5,6 +5,8 @@
 //! - [`trace`]: recorded evdev traces (evemu, …) parsed into the same decoded events;
 //! - [`replay`]: runs traces through the core and summarises the cleaned stream;
 //! - [`config`]: layered TOML configuration with path hygiene and precise errors;
+//! - [`engine`]: the biometric engine (features, profile, verifier, policy, adaptation);
+//! - [`eval`]: `typewarden evaluate`, benchmarks through the same path as the daemon;
 //! - [`session`]: logind sessions: tracking, the scoring gate, locking with confirmation;
 //! - [`store`]: crash-safe, checksummed profile files with quarantine;
 //! - [`audit`]: typed audit events sent to the journal with checked, counted delivery;
@@ -16,6 +18,8 @@
 pub mod audit;
 pub mod config;
 pub mod core;
+pub mod engine;
+pub mod eval;
 pub mod input;
 pub mod logging;
 pub mod replay;

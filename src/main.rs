@@ -44,6 +44,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a reproducible benchmark through the daemon's cleaning, engine and policy code.
+    Evaluate(typewarden::eval::cli::EvaluateArgs),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +57,9 @@ fn main() -> ExitCode {
         }
         Command::Devices { json } => load_config(cli.config).and_then(|c| devices(&c, json)),
         Command::Daemon => load_config(cli.config).and_then(|c| daemon(&c)),
+        Command::Evaluate(args) => typewarden::eval::cli::run(args)
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(anyhow::Error::from),
     };
     result.unwrap_or_else(|e| {
         eprintln!("{e:#}");

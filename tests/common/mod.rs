@@ -76,3 +76,5 @@ pub fn count(events: &[typewarden::core::event::RawEvent], kind: u16, value: Opt
         .filter(|e| e.kind == kind && value.is_none_or(|v| e.value == v))
         .count()
 }
+
+pub mod typist;

@@ -1,0 +1,313 @@
+//! The biometric engine: cleaned timing events in, trust decisions out.
+//!
+//! Owns: per-device feature chains and injection detectors, the profile, the policy and the
+//! adaptation delay line; [`Engine`] is the facade the daemon and `evaluate` both drive.
+//!
+//! Invariants:
+//! - pure: no I/O, no clock; time only from event stamps (F29), so a batch delivered late
+//!   gives the same features and decisions;
+//! - tokens, scanners and allow-listed tools are ignored entirely (F23, F26): not scored,
+//!   not learned, not checked for injection, and they do not touch the timing chains;
+//! - a device removal or a keystroke from another device than the last one never carries
+//!   trust over: the policy re-verifies (F14);
+//! - nothing here formats a slot, so no log line can carry what was typed.
+
+pub mod adapt;
+pub mod features;
+pub mod inject;
+pub mod params;
+pub mod policy;
+pub mod profile;
+pub mod score;
+pub mod wire;
+
+pub use features::{Extractor, Keystroke, Link};
+pub use inject::InjectionKind;
+pub use params::EngineParams;
+pub use policy::{Evidence, Modality, TrustState};
+pub use profile::Profile;
+
+use crate::core::timing::{CutReason, DeviceId, TimingEvent, TimingKind};
+use adapt::Adapter;
+use inject::InjectDetector;
+use policy::{Policy, Verdict};
+use serde::Serialize;
+
+/// What kind of device an event came from, as classified by the input layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// A physical keyboard: scored, learned, checked for injection.
+    Keyboard,
+    /// A virtual keyboard that is not allow-listed (uinput): scored and checked for
+    /// injection (F26).
+    Virtual,
+    /// A security token typing an OTP (F23): ignored.
+    Token,
+    /// A barcode or badge scanner: ignored.
+    Scanner,
+    /// An allow-listed dictation or automation tool (F26): ignored.
+    AllowedTool,
+}
+
+impl SourceKind {
+    fn ignored(self) -> bool {
+        matches!(
+            self,
+            SourceKind::Token | SourceKind::Scanner | SourceKind::AllowedTool
+        )
+    }
+}
+
+/// Why the engine asks for a lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LockReason {
+    /// The typing does not match the owner.
+    Impostor,
+    /// Injected (non-human) typing.
+    Injection,
+}
+
+/// One output of the engine. `t_us` is the stamp of the event that caused it, so the caller
+/// can state end-to-end latency (F29).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    /// The profile finished enrollment and now decides.
+    Matured {
+        /// Stamp.
+        t_us: i64,
+    },
+    /// The trust state changed.
+    Trust {
+        /// Stamp.
+        t_us: i64,
+        /// New state.
+        state: TrustState,
+        /// Trust in percent.
+        trust: f64,
+    },
+    /// Non-human typing was seen on a device.
+    Injection {
+        /// Stamp.
+        t_us: i64,
+        /// Device instance.
+        device: DeviceId,
+        /// Which rule fired.
+        kind: InjectionKind,
+    },
+    /// Lock the session.
+    Lock {
+        /// Stamp.
+        t_us: i64,
+        /// Why.
+        reason: LockReason,
+    },
+}
+
+struct DeviceState {
+    id: DeviceId,
+    chain: Extractor,
+    inject: InjectDetector,
+}
+
+/// The engine facade.
+pub struct Engine {
+    params: EngineParams,
+    profile: Profile,
+    policy: Policy,
+    adapter: Adapter,
+    devices: Vec<DeviceState>,
+    last_key: Option<(i64, DeviceId)>,
+    scratch: Vec<Keystroke>,
+}
+
+impl Engine {
+    /// An engine with an empty profile: it enrolls the owner's typing until mature.
+    pub fn new(params: EngineParams) -> Self {
+        Self::with_profile(params, Profile::new())
+    }
+
+    /// An engine with a stored profile.
+    pub fn with_profile(params: EngineParams, profile: Profile) -> Self {
+        let mut policy = Policy::new(&params);
+        if !profile.is_mature() {
+            policy = policy.training();
+        }
+        Self {
+            params,
+            profile,
+            policy,
+            adapter: Adapter::default(),
+            devices: Vec::new(),
+            last_key: None,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The profile (to persist it).
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// The policy (trust level, lock level).
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The parameters in use.
+    pub fn params(&self) -> &EngineParams {
+        &self.params
+    }
+
+    /// Keystrokes learned by adaptation so far.
+    pub fn adapted(&self) -> u64 {
+        self.adapter.learned()
+    }
+
+    /// The owner unlocked, or the session started, at `t_us`.
+    pub fn on_unlock(&mut self, t_us: i64) {
+        if self.profile.is_mature() {
+            self.policy.unlock(t_us);
+        } else {
+            self.policy = Policy::new(&self.params).training();
+        }
+        self.adapter.discard();
+        self.last_key = None;
+    }
+
+    /// The session went idle (logind `IdleHint`): whoever types next must re-verify.
+    pub fn on_idle(&mut self) {
+        self.policy.reverify();
+        self.adapter.discard();
+    }
+
+    /// Evidence from another modality (mouse, later), already calibrated.
+    pub fn on_evidence(&mut self, e: &Evidence, out: &mut Vec<Decision>) {
+        self.apply(e, out);
+    }
+
+    /// Feeds one cleaned timing event from a source of kind `src`.
+    pub fn on_timing(&mut self, ev: &TimingEvent, src: SourceKind, out: &mut Vec<Decision>) {
+        if src.ignored() {
+            return;
+        }
+        let i = match self.devices.iter().position(|d| d.id == ev.device) {
+            Some(i) => i,
+            None => {
+                self.devices.push(DeviceState {
+                    id: ev.device,
+                    chain: Extractor::new((self.params.max_latency_ms * 1000.0) as i64),
+                    inject: InjectDetector::default(),
+                });
+                self.devices.len() - 1
+            }
+        };
+        if let TimingKind::Cut(reason) = ev.kind {
+            let d = &mut self.devices[i];
+            d.chain.cut();
+            d.inject.reset();
+            if reason == CutReason::DeviceRemoved {
+                // F14: whoever types after a re-add may be someone else (KVM, other host).
+                self.devices.swap_remove(i);
+                self.policy.reverify();
+                self.adapter.discard();
+            }
+            return;
+        }
+        let mut ks = std::mem::take(&mut self.scratch);
+        ks.clear();
+        self.devices[i].chain.push(ev, &mut ks);
+        for k in &ks {
+            self.keystroke(k, i, out);
+        }
+        self.scratch = ks;
+    }
+
+    fn keystroke(&mut self, ks: &Keystroke, dev: usize, out: &mut Vec<Decision>) {
+        let device = self.devices[dev].id;
+        let idle_us = (self.params.idle_reverify_s * 1e6) as i64;
+        if let Some((t, d)) = self.last_key {
+            if ks.press_us - t >= idle_us || d != device {
+                self.policy.reverify();
+                self.adapter.discard();
+            }
+        }
+        self.last_key = Some((ks.release_us, device));
+        if let Some(kind) = self.devices[dev].inject.push(ks, &self.params) {
+            out.push(Decision::Injection {
+                t_us: ks.release_us,
+                device,
+                kind,
+            });
+            self.adapter.discard();
+            if self.params.lock_on_injection && self.policy.state() != TrustState::Locked {
+                self.policy.force_lock();
+                out.push(Decision::Lock {
+                    t_us: ks.release_us,
+                    reason: LockReason::Injection,
+                });
+            }
+        }
+        if self.devices[dev].inject.in_burst() || self.policy.state() == TrustState::Locked {
+            return; // injected or locked-screen typing is neither learned nor scored
+        }
+        if !self.profile.is_mature() {
+            self.enroll(ks, out);
+            return;
+        }
+        let Some(sc) = score::score(&self.profile, ks, &self.params) else {
+            return;
+        };
+        let in_grace = self.policy.state() == TrustState::Grace;
+        self.apply(
+            &Evidence {
+                t_us: ks.release_us,
+                modality: Modality::Keyboard,
+                value: sc.evidence,
+            },
+            out,
+        );
+        if !in_grace && matches!(self.policy.state(), TrustState::Trusted | TrustState::Doubt) {
+            self.adapter
+                .offer(ks, self.policy.level(), &mut self.profile, &self.params);
+        }
+    }
+
+    fn enroll(&mut self, ks: &Keystroke, out: &mut Vec<Decision>) {
+        let p = &self.params;
+        // Prequential calibration: score before learning, once the profile has some shape.
+        if self.profile.maturity().keystrokes >= u64::from(p.min_enroll_keystrokes / 2) {
+            if let Some(raw) = score::raw_score(&self.profile, ks, p) {
+                self.profile.calibrate(score::calibrated_stat(raw));
+            }
+        }
+        self.profile.learn(ks, p);
+        if self.profile.check_maturity(p) {
+            out.push(Decision::Matured {
+                t_us: ks.release_us,
+            });
+            self.policy = Policy::new(p);
+            self.policy.unlock(ks.release_us);
+        }
+    }
+
+    fn apply(&mut self, e: &Evidence, out: &mut Vec<Decision>) {
+        match self.policy.observe(e) {
+            Some(Verdict::Lock) => {
+                self.adapter.discard();
+                out.push(Decision::Lock {
+                    t_us: e.t_us,
+                    reason: LockReason::Impostor,
+                });
+            }
+            Some(Verdict::State(state)) => out.push(Decision::Trust {
+                t_us: e.t_us,
+                state,
+                trust: self.policy.trust(),
+            }),
+            None => {}
+        }
+    }
+}

@@ -1,0 +1,359 @@
+//! Engine behaviour on deterministic synthetic typists: takeover, false locks, adaptation
+//! poisoning, injection, tokens, and field cases F14, F23, F25, F26, F29.
+//!
+//! Real parts throughout: key timelines become `RawEvent`s, go through the real
+//! `core::clean::Cleaner`, and then the real engine. Only the typists are synthetic.
+
+mod common;
+
+use common::typist::*;
+use typewarden::core::clean::{CleanParams, Cleaner};
+use typewarden::core::event::{RawEvent, EV_KEY, EV_SYN, SYN_REPORT};
+use typewarden::core::timing::DeviceId;
+use typewarden::engine::wire::ProfileFile;
+use typewarden::engine::{Decision, Engine, InjectionKind, LockReason, SourceKind, TrustState};
+use typewarden::eval::timeline::{concat, raw_events, KeyRec};
+
+fn injection(d: &[Decision]) -> Option<InjectionKind> {
+    d.iter().find_map(|x| {
+        if let Decision::Injection { kind, .. } = x {
+            Some(*kind)
+        } else {
+            None
+        }
+    })
+}
+
+/// Impostor keystrokes (presses at or before the first lock after `from_us`).
+fn keys_until_lock(keys: &[KeyRec], d: &[Decision], from_us: i64) -> Option<usize> {
+    let lock = locks(d).into_iter().find(|&t| t >= from_us)?;
+    Some(
+        keys.iter()
+            .filter(|k| k.press_us >= from_us && k.press_us <= lock)
+            .count(),
+    )
+}
+
+#[test]
+fn impostor_spliced_into_a_genuine_stream_is_locked_and_the_genuine_stream_is_not() {
+    let mut alice = Typist::new(1, 1.0);
+    let mut bob = Typist::new(2, 1.0);
+    let mut e = enrolled(&mut alice, 3000);
+    let start = 10_000_000_000;
+    // Genuine: 6,000 more keystrokes from a fresh unlock, never locked.
+    let genuine = alice.type_keys(6000, start);
+    e.on_unlock(start);
+    let d = feed(&mut e, &timing(&genuine, 1), SourceKind::Keyboard);
+    assert!(
+        locks(&d).is_empty(),
+        "owner falsely locked {} times",
+        locks(&d).len()
+    );
+    // Takeover without any reset: 500 genuine keystrokes, then Bob at the same speed.
+    let t0 = end_of(&genuine) + 5_000_000;
+    let a = alice.type_keys(500, t0);
+    let b = bob.type_keys(2000, 0);
+    let stream = concat(&[&a, &b], 2_000_000);
+    let handover = stream[500].press_us;
+    e.on_unlock(t0);
+    let d = feed(&mut e, &timing(&stream, 1), SourceKind::Keyboard);
+    assert!(
+        locks(&d).iter().all(|&t| t >= handover),
+        "locked during the genuine part"
+    );
+    let n = keys_until_lock(&stream, &d, handover).expect("impostor never locked");
+    assert!(n <= 150, "impostor typed {n} keystrokes before the lock");
+    assert!(d.iter().any(|x| matches!(
+        x,
+        Decision::Lock {
+            reason: LockReason::Impostor,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn a_long_impostor_session_cannot_poison_the_profile() {
+    let mut alice = Typist::new(3, 1.0);
+    let mut eve = Typist::new(4, 1.0);
+    let mut e = enrolled(&mut alice, 3000);
+    let before = serde_json::to_string(&ProfileFile::from(e.profile())).unwrap();
+    // Worst case: Eve types 20,000 keystrokes and is let back in after every lock.
+    let t0 = 20_000_000_000;
+    let long = eve.type_keys(20_000, t0);
+    e.on_unlock(t0);
+    let mut out = Vec::new();
+    let mut locked = 0;
+    for ev in timing(&long, 1) {
+        out.clear();
+        e.on_timing(&ev, SourceKind::Keyboard, &mut out);
+        for l in locks(&out) {
+            locked += 1;
+            e.on_unlock(l);
+        }
+    }
+    assert!(locked > 20, "Eve was locked only {locked} times");
+    // The profile still rejects Eve quickly and still accepts Alice.
+    let t1 = end_of(&long) + 60_000_000;
+    let probe = concat(
+        &[&alice.type_keys(500, t1), &eve.type_keys(1500, 0)],
+        2_000_000,
+    );
+    let handover = probe[500].press_us;
+    e.on_unlock(t1);
+    let d = feed(&mut e, &timing(&probe, 1), SourceKind::Keyboard);
+    assert!(
+        locks(&d).iter().all(|&t| t >= handover),
+        "owner locked after the attack"
+    );
+    let n = keys_until_lock(&probe, &d, handover).expect("Eve accepted after poisoning");
+    assert!(n <= 150, "Eve needed {n} keystrokes after poisoning");
+    let after = serde_json::to_string(&ProfileFile::from(e.profile())).unwrap();
+    assert_ne!(
+        before, after,
+        "adaptation is live (it learned Alice's confident typing)"
+    );
+}
+
+#[test]
+fn genuine_typing_is_adapted_from() {
+    let mut alice = Typist::new(5, 1.0);
+    let mut e = enrolled(&mut alice, 3000);
+    let t0 = 30_000_000_000;
+    e.on_unlock(t0);
+    feed(
+        &mut e,
+        &timing(&alice.type_keys(3000, t0), 1),
+        SourceKind::Keyboard,
+    );
+    assert!(
+        e.adapted() > 1000,
+        "only {} keystrokes adapted",
+        e.adapted()
+    );
+}
+
+/// Machine typing: `n` keys with press-press `gap(i)` ms and hold `hold(i)` ms.
+fn machine(
+    n: usize,
+    t0_us: i64,
+    gap: impl Fn(usize) -> f64,
+    hold: impl Fn(usize) -> f64,
+) -> Vec<KeyRec> {
+    let mut t = t0_us;
+    (0..n)
+        .map(|i| {
+            if i > 0 {
+                t += (gap(i) * 1000.0) as i64;
+            }
+            KeyRec {
+                code: KEYS[(i * 5) % 26],
+                press_us: t,
+                release_us: t + (hold(i) * 1000.0) as i64,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn f25_fixed_delay_hid_injection_is_reported_and_locks_fast() {
+    let mut alice = Typist::new(6, 1.0);
+    let mut e = enrolled(&mut alice, 3000);
+    let t0 = 40_000_000_000;
+    e.on_unlock(t0);
+    // A new USB keyboard appears; 1.5 s later it types 60 keys, 100 ms apart, 30 ms holds.
+    let inj = machine(60, t0 + 1_500_000, |_| 100.0, |_| 30.0);
+    let d = feed(&mut e, &timing(&inj, 7), SourceKind::Keyboard);
+    assert_eq!(injection(&d), Some(InjectionKind::MachineRegular));
+    let lock = d.iter().find_map(|x| {
+        if let Decision::Lock { t_us, reason } = x {
+            Some((*t_us, *reason))
+        } else {
+            None
+        }
+    });
+    let (t, reason) = lock.expect("no lock");
+    assert_eq!(reason, LockReason::Injection);
+    assert!(
+        inj.iter().filter(|k| k.press_us <= t).count() <= 20,
+        "locked too late"
+    );
+}
+
+#[test]
+fn jittered_and_machine_speed_injection_are_reported_even_during_enrollment() {
+    // Jittered delays (uniform 60–180 ms) with the fixed holds such tools use.
+    let mut e = Engine::new(Default::default());
+    e.on_unlock(0);
+    let mut x = 77u64;
+    let mut rnd = move || {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (x >> 33) as f64 / (1u64 << 31) as f64
+    };
+    let jitter: Vec<f64> = (0..80).map(|_| 60.0 + 120.0 * rnd()).collect();
+    let inj = machine(80, 0, |i| jitter[i], |_| 25.0);
+    assert_eq!(
+        injection(&feed(&mut e, &timing(&inj, 1), SourceKind::Keyboard)),
+        Some(InjectionKind::MachineRegular)
+    );
+    // Machine speed: 4–9 ms apart, 1–3 ms holds.
+    let mut e = Engine::new(Default::default());
+    e.on_unlock(0);
+    let fast = machine(40, 0, |i| 4.0 + (i % 6) as f64, |i| 1.0 + (i % 3) as f64);
+    assert_eq!(
+        injection(&feed(&mut e, &timing(&fast, 1), SourceKind::Virtual)),
+        Some(InjectionKind::MachineSpeed)
+    );
+    // Human (synthetic) typing of the same length is not reported.
+    let mut e = Engine::new(Default::default());
+    e.on_unlock(0);
+    let human = Typist::new(8, 1.0).type_keys(4000, 0);
+    assert_eq!(
+        injection(&feed(&mut e, &timing(&human, 1), SourceKind::Keyboard)),
+        None
+    );
+}
+
+#[test]
+fn f23_token_burst_is_ignored_not_scored_not_learned_no_lock() {
+    let mut alice = Typist::new(9, 1.0);
+    let mut e = enrolled(&mut alice, 3000);
+    let before = ProfileFile::from(e.profile());
+    // A YubiKey: 44 keys ~8 ms apart then Enter, on a token source.
+    let t0 = 50_000_000_000;
+    e.on_unlock(t0);
+    let mut otp = machine(44, t0, |_| 8.0, |_| 4.0);
+    otp.push(KeyRec {
+        code: 28,
+        press_us: t0 + 360_000,
+        release_us: t0 + 364_000,
+    });
+    let d = feed(&mut e, &timing(&otp, 9), SourceKind::Token);
+    assert!(d.is_empty(), "token input produced decisions: {d:?}");
+    assert_eq!(ProfileFile::from(e.profile()), before);
+    // The same burst from an unclassified keyboard would be machine speed.
+    assert!(injection(&feed(&mut e, &timing(&otp, 10), SourceKind::Keyboard)).is_some());
+}
+
+#[test]
+fn f26_uinput_tool_injection_is_reported_unless_allow_listed() {
+    let mut alice = Typist::new(11, 1.0);
+    let mut e = enrolled(&mut alice, 3000);
+    let t0 = 60_000_000_000;
+    e.on_unlock(t0);
+    // ydotool defaults: 20 ms holds, 20 ms gaps → 40 ms press-press.
+    let y = machine(100, t0, |_| 40.0, |_| 20.0);
+    let before = ProfileFile::from(e.profile());
+    assert!(feed(&mut e, &timing(&y, 4), SourceKind::AllowedTool).is_empty());
+    assert_eq!(ProfileFile::from(e.profile()), before);
+    let d = feed(&mut e, &timing(&y, 5), SourceKind::Virtual);
+    assert_eq!(injection(&d), Some(InjectionKind::MachineRegular));
+}
+
+#[test]
+fn f14_after_device_readd_the_engine_reverifies() {
+    let mut alice = Typist::new(12, 1.0);
+    let mut bob = Typist::new(13, 1.0);
+    let mut e = enrolled(&mut alice, 3000);
+    let t0 = 70_000_000_000;
+    e.on_unlock(t0);
+    let a = alice.type_keys(300, t0);
+    feed(&mut e, &timing(&a, 1), SourceKind::Keyboard);
+    assert_eq!(e.policy().state(), TrustState::Trusted);
+    let trusted_level = e.policy().level();
+    // KVM flip: Ctrl and Alt down, device removed with no releases (cleaner cuts).
+    let mut c = Cleaner::new(DeviceId(1), CleanParams::default());
+    let mut out = Vec::new();
+    let t = end_of(&a) + 100_000;
+    for ev in [
+        RawEvent::new(t, EV_KEY, 29, 1),
+        RawEvent::new(t, EV_SYN, SYN_REPORT, 0),
+        RawEvent::new(t + 40_000, EV_KEY, 56, 1),
+        RawEvent::new(t + 40_000, EV_SYN, SYN_REPORT, 0),
+    ] {
+        c.push(&ev, &mut out);
+    }
+    c.remove(t + 60_000, &mut out);
+    let mut d = Vec::new();
+    for ev in &out {
+        e.on_timing(ev, SourceKind::Keyboard, &mut d);
+    }
+    assert!(
+        e.policy().level() >= e.params().reverify_level - 1e-9,
+        "no re-verification after removal"
+    );
+    assert!(e.policy().level() > trusted_level);
+    // Re-added as a new device 2 s later; Bob types: locked faster than a plain takeover.
+    let b = bob.type_keys(1000, t + 2_000_000);
+    let d = feed(&mut e, &timing(&b, 2), SourceKind::Keyboard);
+    let after_readd = keys_until_lock(&b, &d, 0).expect("Bob not locked after re-add");
+    // Control: same engine state without the removal, Bob on the same device.
+    let mut alice2 = Typist::new(12, 1.0);
+    let mut ctl = enrolled(&mut alice2, 3000);
+    ctl.on_unlock(t0);
+    feed(
+        &mut ctl,
+        &timing(&alice2.type_keys(300, t0), 1),
+        SourceKind::Keyboard,
+    );
+    let b2 = Typist::new(13, 1.0).type_keys(1000, t + 200_000);
+    let d2 = feed(&mut ctl, &timing(&b2, 1), SourceKind::Keyboard);
+    let plain = keys_until_lock(&b2, &d2, 0).expect("Bob not locked");
+    assert!(after_readd < plain, "re-add {after_readd} vs plain {plain}");
+    // And the owner, after a re-add, re-verifies without a lock.
+    let mut alice3 = Typist::new(12, 1.0);
+    let mut own = enrolled(&mut alice3, 3000);
+    own.on_unlock(t0);
+    feed(
+        &mut own,
+        &timing(&alice3.type_keys(300, t0), 1),
+        SourceKind::Keyboard,
+    );
+    let mut d = Vec::new();
+    for ev in &out {
+        own.on_timing(ev, SourceKind::Keyboard, &mut d);
+    }
+    let back = alice3.type_keys(1000, t + 2_000_000);
+    let d = feed(&mut own, &timing(&back, 2), SourceKind::Keyboard);
+    assert!(locks(&d).is_empty(), "owner locked after re-add");
+    assert_eq!(own.policy().state(), TrustState::Trusted);
+}
+
+#[test]
+fn f29_a_batch_delivered_late_gives_the_same_features_and_decisions() {
+    let mut alice = Typist::new(14, 1.0);
+    let keys = alice.type_keys(3600, 0);
+    let raw = raw_events(&keys);
+    // Prompt delivery: one frame at a time. Late delivery: frames arrive in batches of 6,
+    // 40 ms after the last one's stamp. The engine never sees read time, so only stamps may
+    // matter. (The reader's `Cleaner::flush(now)` is not called on arrival: with a late
+    // `now` it would close a chatter window early, which is the cleaner's concern, F30.)
+    let run = |batch: usize| {
+        let mut c = Cleaner::new(DeviceId(1), CleanParams::default());
+        let mut e = Engine::new(Default::default());
+        e.on_unlock(0);
+        let (mut timing, mut decisions) = (Vec::new(), Vec::new());
+        for chunk in raw.chunks(batch * 2) {
+            let mut out = Vec::new();
+            for ev in chunk {
+                c.push(ev, &mut out);
+            }
+            for ev in &out {
+                e.on_timing(ev, SourceKind::Keyboard, &mut decisions);
+            }
+            timing.extend(out);
+        }
+        (
+            typewarden::eval::timeline::keystrokes(&timing, 1_500_000),
+            decisions,
+        )
+    };
+    let (k1, d1) = run(1);
+    let (k2, d2) = run(6);
+    assert_eq!(k1.len(), k2.len());
+    assert_eq!(k1, k2, "features depend on delivery");
+    assert_eq!(d1, d2, "decisions depend on delivery");
+    assert!(d1.iter().any(|d| matches!(d, Decision::Matured { .. })));
+}
