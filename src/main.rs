@@ -101,8 +101,8 @@ fn replay(config: &Config, json: bool, files: &[PathBuf]) -> anyhow::Result<Exit
     })
 }
 
-fn devices(_config: &Config, json: bool) -> anyhow::Result<ExitCode> {
-    let rows = input::list::list(&input::filter::DeviceFilter::default());
+fn devices(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
+    let rows = input::list::list(&config.input.filter);
     let out = if json {
         serde_json::to_string_pretty(&rows).context("rendering JSON")? + "\n"
     } else {

@@ -76,3 +76,45 @@ fn a_missing_file_exits_1() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(stderr, format!("{}: does not exist\n", path.display()));
 }
+
+#[test]
+fn the_summary_shows_every_section_with_its_effective_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("full.toml");
+    let text = "state_dir = \"/srv/typewarden\"\n\
+                [input]\nexclude = [\"name=Presenter\"]\n\
+                [engine]\ntarget_false_locks_per_10k = 0.05\n\
+                [session]\nescalation = { activate-session = \"greeter\" }\n\
+                [policy]\nexempt_groups = [\"kiosk-admins\"]\n";
+    write(&path, text);
+    let out = check_config(&path);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    for want in [
+        "state_dir: /srv/typewarden\n",
+        "  state_dir = \"/srv/typewarden\"\n",
+        "  exclude = [\"name=Presenter\"]\n  tokens = [\"1050:*\"]\n",
+        "  [engine]\n  max_latency_ms = 1500.0\n",
+        "  target_false_locks_per_10k = 0.05\n",
+        "  [session]\n  dbus_timeout_ms = 2000\n",
+        "  identity = \"logind-uid\"\n",
+        "  exempt_users = []\n  exempt_groups = [\"kiosk-admins\"]\n",
+    ] {
+        assert!(stdout.contains(want), "missing {want:?} in\n{stdout}");
+    }
+    assert!(stdout.contains("greeter"), "{stdout}");
+}
+
+#[test]
+fn a_bad_engine_value_exits_1_naming_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    write(&path, "[engine]\n\ntarget_false_locks_per_10k = 0\n");
+    let out = check_config(&path);
+    assert_eq!(out.status.code(), Some(1));
+    let want = format!(
+        "{}:3: engine.target_false_locks_per_10k: must be between 0.000001 and 100, got 0\n",
+        path.display()
+    );
+    assert_eq!(String::from_utf8(out.stderr).unwrap(), want);
+}

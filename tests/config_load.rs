@@ -5,6 +5,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use typewarden::config::{load, ConfigError, InputConfig, LoadOptions, Mode, Source};
+use typewarden::input::filter::DeviceFilter;
 
 /// A temporary `/etc` with a `typewarden/` directory; files are written 0644.
 struct Etc {
@@ -60,7 +61,8 @@ fn no_etc_directory_means_defaults_only() {
             Mode::Enforce,
             InputConfig {
                 chatter_ms: 20,
-                max_hold_ms: 2000
+                max_hold_ms: 2000,
+                filter: DeviceFilter::default(),
             }
         )
     );
@@ -95,6 +97,7 @@ fn main_file_then_drop_ins_in_lexical_order() {
     let input = InputConfig {
         chatter_ms: 6,
         max_hold_ms: 400,
+        filter: DeviceFilter::default(),
     };
     assert_eq!(c.input, input);
 }
@@ -124,7 +127,8 @@ fn config_path_replaces_the_etc_files() {
             Mode::Enforce,
             InputConfig {
                 chatter_ms: 20,
-                max_hold_ms: 500
+                max_hold_ms: 500,
+                filter: DeviceFilter::default(),
             }
         )
     );

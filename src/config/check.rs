@@ -22,6 +22,13 @@ pub fn summary(config: &Config) -> Result<String, ConfigError> {
         let _ = writeln!(out, "  {}. {source}", i + 1);
     }
     let _ = writeln!(out, "mode: {}", config.mode.as_str());
+    let _ = match &config.state_dir {
+        Some(dir) => writeln!(out, "state_dir: {}", dir.display()),
+        None => writeln!(
+            out,
+            "state_dir: not set (the daemon uses $STATE_DIRECTORY, else /var/lib/typewarden)"
+        ),
+    };
     out.push_str("effective configuration:\n");
     for line in values.lines() {
         match line {

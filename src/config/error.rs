@@ -47,6 +47,14 @@ pub enum ConfigError {
         /// Dotted key path.
         key: String,
     },
+    /// Merged layers did not form a valid section although each layer did (a schema bug).
+    #[error("[{section}]: the merged settings are invalid: {what}")]
+    Merge {
+        /// The section.
+        section: String,
+        /// What is wrong.
+        what: String,
+    },
     /// The effective configuration could not be serialised (hash or summary).
     #[error("cannot serialise the effective configuration: {0}")]
     Serialize(String),
@@ -131,6 +139,20 @@ pub(super) fn humanize(message: &str, key: &str) -> String {
         let expected = rest.split_once(", expected ").map_or("", |(_, e)| e);
         return unknown_key(key.rsplit('.').next().unwrap_or(key), &backticked(expected));
     }
+    // An enum (`escalation`, `identity`): a bad string, or a bad key of its table form.
+    if let Some((name, expected)) = message
+        .strip_prefix("unknown variant `")
+        .and_then(|rest| rest.split_once('`'))
+    {
+        let valid = backticked(expected);
+        if key.rsplit('.').next() == Some(name) {
+            return unknown_key(name, &valid);
+        }
+        return unknown_value(name, &valid);
+    }
+    if message == "wanted string or table" {
+        return "expected a string or a table".to_string();
+    }
     for prefix in ["invalid type: ", "invalid value: "] {
         if let Some((got, expected)) = message
             .strip_prefix(prefix)
@@ -144,7 +166,7 @@ pub(super) fn humanize(message: &str, key: &str) -> String {
 }
 
 /// `unknown key`, with the closest valid key if one is within edit distance 2, else the list.
-fn unknown_key(name: &str, valid: &[&str]) -> String {
+pub(super) fn unknown_key(name: &str, valid: &[&str]) -> String {
     let best = valid
         .iter()
         .map(|v| (strsim::levenshtein(name, v), *v))
@@ -164,6 +186,26 @@ fn unknown_key(name: &str, valid: &[&str]) -> String {
     }
 }
 
+/// `unknown value`, with the closest valid one if within edit distance 2, else the list.
+fn unknown_value(name: &str, valid: &[&str]) -> String {
+    let quoted = |v: &&str| format!("\"{v}\"");
+    let best = valid
+        .iter()
+        .map(|v| (strsim::levenshtein(name, v), *v))
+        .filter(|(d, _)| *d <= 2)
+        .min();
+    match best {
+        Some((_, v)) => format!("unknown value \"{name}\" (did you mean \"{v}\"?)"),
+        None => {
+            let all: Vec<String> = valid.iter().map(quoted).collect();
+            format!(
+                "unknown value \"{name}\" (expected one of {})",
+                all.join(", ")
+            )
+        }
+    }
+}
+
 /// The names quoted in backticks: `` `a`, `b` `` → `[a, b]`.
 fn backticked(s: &str) -> Vec<&str> {
     s.split('`').skip(1).step_by(2).collect()
@@ -172,7 +214,13 @@ fn backticked(s: &str) -> Vec<&str> {
 /// serde names Rust types; administrators know TOML types.
 fn plain_type(expected: &str) -> &str {
     match expected {
-        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" => "an integer",
+        "i8" | "i16" | "i32" | "i64" => "an integer",
+        "u8" => "an integer between 0 and 255",
+        "u16" => "an integer between 0 and 65535",
+        "u32" => "an integer between 0 and 4294967295",
+        "u64" => "an integer between 0 and 18446744073709551615",
+        "f32" | "f64" => "a number",
+        "a sequence" => "an array",
         "a boolean" | "a string" => expected,
         e if e.starts_with("struct ") => "a table",
         e => e,
@@ -180,53 +228,5 @@ fn plain_type(expected: &str) -> &str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lines_are_one_based_and_clamped() {
-        assert_eq!(line_of("a\nb\nc", 0), 1);
-        assert_eq!(line_of("a\nb\nc", 2), 2);
-        assert_eq!(line_of("a\nb\nc", 99), 3);
-    }
-
-    #[test]
-    fn unknown_field_messages_become_suggestions() {
-        let m = "unknown field `chater_ms`, expected `chatter_ms` or `max_hold_ms`";
-        assert_eq!(
-            humanize(m, "input.chater_ms"),
-            "unknown key (did you mean `chatter_ms`?)"
-        );
-        let m = "unknown field `zzz`, expected one of `a_long_key`, `other_key`, `third`";
-        assert_eq!(
-            humanize(m, "zzz"),
-            "unknown key (valid keys: `a_long_key`, `other_key`, `third`)"
-        );
-        let m = "unknown field `x`, there are no fields";
-        assert_eq!(humanize(m, "s.x"), "unknown key");
-    }
-
-    #[test]
-    fn type_messages_name_toml_types() {
-        let m = "invalid type: string \"20\", expected i64";
-        assert_eq!(humanize(m, "k"), "expected an integer, got string \"20\"");
-        let m = "invalid type: integer `5`, expected struct Input";
-        assert_eq!(humanize(m, "k"), "expected a table, got integer `5`");
-        assert_eq!(humanize("something else", "k"), "something else");
-    }
-
-    #[test]
-    fn duplicate_keys_are_placed_under_their_table() {
-        let at = |text: &str, key: &str| {
-            duplicate_key_path(
-                text,
-                text.rfind(key).unwrap()..text.rfind(key).unwrap() + key.len(),
-            )
-        };
-        assert_eq!(at("mode = 1\n[input]\na = 1\na = 2\n", "a"), "input.a");
-        assert_eq!(at("a = 1\na = 2\n", "a"), "a");
-        assert_eq!(at("[[ x . \"y\" ]]\nz=1\nz=2", "z"), "x.y.z");
-        assert_eq!(at("[t]\n[t]\n", "t"), "t");
-        assert_eq!(at("s.k = 1\n s . k = 2\n", "k"), "s.k");
-    }
-}
+#[path = "error_tests.rs"]
+mod tests;

@@ -1,35 +1,56 @@
 //! One configuration file: TOML text → validated [`Layer`] (pure, no I/O).
 //!
-//! A layer holds only the keys its file set; every value is range-checked here, against the
-//! file and line it came from, so an out-of-range value is an error even when a later file
-//! overrides it.
+//! A layer holds only the keys its file set; every single value is range-checked here,
+//! against the file and line it came from, so an out-of-range value is an error even when a
+//! later file overrides it. Constraints between keys are checked once merged (`build`).
 
 use super::error::{duplicate_key_path, humanize, key_path_at, line_of};
-use super::input::{self, InputLayer};
+use super::input::InputLayer;
+use super::policy::PolicyConfig;
+use super::section::{AnyTable, Part};
 use super::{ConfigError, Mode, Source};
+use crate::engine::EngineParams;
+use crate::session::config::SessionConfig;
 use serde::Deserialize;
 use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
 use toml::de::DeTable;
 use toml::Spanned;
 
 /// The keys one source set, validated.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Layer {
     /// Where the text came from.
     pub source: Source,
     /// Top-level `mode`.
     pub mode: Option<Mode>,
+    /// Top-level `state_dir`.
+    pub state_dir: Option<PathBuf>,
     /// `[input]`.
     pub input: InputLayer,
+    /// `[engine]`.
+    pub engine: Part,
+    /// `[session]`.
+    pub session: Part,
+    /// `[policy]`.
+    pub policy: Part,
 }
 
-/// A whole file exactly as written. Each section is its own struct in its own module.
+/// The top level of a file as written; sections are only checked to be tables here, their
+/// keys by their own modules.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+#[expect(
+    dead_code,
+    reason = "the `AnyTable` fields exist for their schema check only"
+)]
 struct RawFile {
     mode: Option<Mode>,
-    #[serde(default)]
-    input: input::Raw,
+    state_dir: Option<Spanned<String>>,
+    input: Option<AnyTable>,
+    engine: Option<AnyTable>,
+    session: Option<AnyTable>,
+    policy: Option<AnyTable>,
 }
 
 /// Parses and validates one source's text.
@@ -40,10 +61,15 @@ pub fn parse(source: Source, text: &str) -> Result<Layer, ConfigError> {
     };
     let table = DeTable::parse(text).map_err(|e| cx.syntax(&e))?;
     let raw = RawFile::deserialize(toml::de::Deserializer::from(table.clone()))
-        .map_err(|e| cx.content(table.get_ref(), &e))?;
+        .map_err(|e| cx.content(table.get_ref(), &e, ""))?;
+    let file = table.get_ref();
     Ok(Layer {
         mode: raw.mode,
-        input: InputLayer::from_raw(raw.input, &cx)?,
+        state_dir: raw.state_dir.map(|d| cx.state_dir(d)).transpose()?,
+        input: InputLayer::parse(file, &cx)?,
+        engine: Part::parse::<EngineParams>(file, "engine", &[], &cx)?,
+        session: Part::parse::<SessionConfig>(file, "session", &[], &cx)?,
+        policy: Part::parse::<PolicyConfig>(file, "policy", &[], &cx)?,
         source,
     })
 }
@@ -55,6 +81,31 @@ pub(super) struct Cx<'a> {
 }
 
 impl Cx<'_> {
+    pub(super) fn file(&self) -> &str {
+        &self.file
+    }
+
+    pub(super) fn text(&self) -> &str {
+        self.text
+    }
+
+    /// `state_dir`: an absolute path without `..`, so it cannot depend on the working
+    /// directory or climb out of what it names.
+    fn state_dir(&self, value: Spanned<String>) -> Result<PathBuf, ConfigError> {
+        let path = Path::new(value.get_ref());
+        let what = if !path.is_absolute() {
+            "must be an absolute path"
+        } else if path.components().any(|c| c == Component::ParentDir) {
+            "must not contain `..`"
+        } else if value.get_ref().contains('\0') {
+            "must not contain NUL"
+        } else {
+            return Ok(path.to_path_buf());
+        };
+        let got = format!("{what}, got {:?}", value.get_ref());
+        Err(self.invalid(value.span(), "state_dir", got))
+    }
+
     /// `Some(value)` if set and within `lo..=hi`.
     pub(super) fn range(
         &self,
@@ -75,7 +126,7 @@ impl Cx<'_> {
         }
     }
 
-    fn invalid(&self, span: Range<usize>, key: &str, what: String) -> ConfigError {
+    pub(super) fn invalid(&self, span: Range<usize>, key: &str, what: String) -> ConfigError {
         ConfigError::Invalid {
             file: self.file.clone(),
             line: line_of(self.text, span.start),
@@ -98,146 +149,26 @@ impl Cx<'_> {
         }
     }
 
-    /// A schema error (unknown key, wrong type) raised while deserialising `table`.
-    fn content(&self, table: &DeTable<'_>, e: &toml::de::Error) -> ConfigError {
+    /// A schema error (unknown key, wrong type) raised while deserialising `table`, which
+    /// is section `section` of the file (`""`: the whole file).
+    pub(super) fn content(
+        &self,
+        table: &DeTable<'_>,
+        e: &toml::de::Error,
+        section: &str,
+    ) -> ConfigError {
         let span = e.span().unwrap_or(0..0);
-        let key = key_path_at(table, span.start).unwrap_or_else(|| "(top level)".to_string());
+        let key = match (key_path_at(table, span.start), section) {
+            (Some(path), "") => path,
+            (Some(path), s) => format!("{s}.{path}"),
+            (None, "") => "(top level)".to_string(),
+            (None, s) => s.to_string(),
+        };
         let what = humanize(e.message(), &key);
         self.invalid(span, &key, what)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn err(text: &str) -> String {
-        parse(Source::File("t.toml".into()), text)
-            .unwrap_err()
-            .to_string()
-    }
-
-    #[test]
-    fn a_file_sets_only_what_it_writes() {
-        let layer = parse(Source::Builtin, "[input]\nmax_hold_ms = 300\n").unwrap();
-        let want = Layer {
-            source: Source::Builtin,
-            mode: None,
-            input: InputLayer {
-                chatter_ms: None,
-                max_hold_ms: Some(300),
-            },
-        };
-        assert_eq!(layer, want);
-        let layer = parse(
-            Source::Builtin,
-            "mode = \"monitor\"\ninput.chatter_ms = 0\n",
-        )
-        .unwrap();
-        let input = InputLayer {
-            chatter_ms: Some(0),
-            max_hold_ms: None,
-        };
-        assert_eq!(
-            layer,
-            Layer {
-                source: Source::Builtin,
-                mode: Some(Mode::Monitor),
-                input
-            }
-        );
-        let empty = parse(Source::Builtin, "# nothing\n").unwrap();
-        assert_eq!(
-            empty,
-            Layer {
-                source: Source::Builtin,
-                mode: None,
-                input: InputLayer::default()
-            }
-        );
-    }
-
-    #[test]
-    fn errors_name_file_line_and_key() {
-        assert_eq!(
-            err("\n\n[input]\nchater_ms = 3\n"),
-            "t.toml:4: input.chater_ms: unknown key (did you mean `chatter_ms`?)"
-        );
-        assert_eq!(
-            err("[input]\nchatter_ms = 51\n"),
-            "t.toml:2: input.chatter_ms: must be between 0 and 50, got 51"
-        );
-        assert_eq!(
-            err("[input]\nmax_hold_ms = -1\n"),
-            "t.toml:2: input.max_hold_ms: must be between 200 and 10000, got -1"
-        );
-        assert_eq!(
-            err("mode = \"lock\"\n"),
-            "t.toml:1: mode: expected one of \"enforce\", \"monitor\", got string \"lock\""
-        );
-        assert_eq!(
-            err("mode = 1\n"),
-            "t.toml:1: mode: expected one of \"enforce\", \"monitor\", got integer `1`"
-        );
-        assert_eq!(
-            err("[input]\nchatter_ms = 2.5\n"),
-            "t.toml:2: input.chatter_ms: expected an integer, got floating point `2.5`"
-        );
-        assert_eq!(
-            err("input = 5\n"),
-            "t.toml:1: input: expected a table, got integer `5`"
-        );
-        assert_eq!(
-            err("[inptu]\n"),
-            "t.toml:1: inptu: unknown key (did you mean `input`?)"
-        );
-        assert_eq!(
-            err("x.y = 1\n"),
-            "t.toml:1: x: unknown key (valid keys: `mode`, `input`)"
-        );
-    }
-
-    #[test]
-    fn syntax_and_duplicates_name_their_line() {
-        assert_eq!(
-            err("mode = \"enforce\"\n[input\n"),
-            "t.toml:2: syntax error: unclosed table, expected `]`"
-        );
-        assert_eq!(
-            err("[input]\nchatter_ms = 1\nchatter_ms = 2\n"),
-            "t.toml:3: input.chatter_ms: duplicate key"
-        );
-        assert_eq!(
-            err("mode = \"enforce\"\nmode = \"monitor\"\n"),
-            "t.toml:2: mode: duplicate key"
-        );
-        assert_eq!(err("[input]\n[input]\n"), "t.toml:2: input: duplicate key");
-    }
-
-    #[test]
-    fn odd_duplicates_are_located() {
-        assert_eq!(
-            err("input.chatter_ms = 1\ninput.chatter_ms = 2\n"),
-            "t.toml:2: input.chatter_ms: duplicate key"
-        );
-        assert_eq!(
-            err("[input]\nchatter_ms = 1\n[input]\n"),
-            "t.toml:3: input: duplicate key"
-        );
-    }
-
-    #[test]
-    fn truncated_files_never_panic_and_stay_in_range() {
-        let text = crate::config::DEFAULTS_TOML;
-        let lines = text.lines().count();
-        for end in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
-            match parse(Source::Builtin, &text[..end]) {
-                Err(ConfigError::Invalid { line, .. } | ConfigError::Syntax { line, .. }) => {
-                    assert!((1..=lines).contains(&line), "line {line} for prefix {end}")
-                }
-                Err(e) => panic!("unexpected error kind {e}"),
-                Ok(_) => {}
-            }
-        }
-    }
-}
+#[path = "layer_tests.rs"]
+mod tests;

@@ -4,12 +4,12 @@
 //! Invariant: [`SessionConfig::default`] is the documented default, and
 //! [`SessionConfig::validate`] accepts it; every value the daemon uses has passed `validate`.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// `[session]`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SessionConfig {
     /// Deadline for every single D-Bus call, in ms (default 2000; 100..=60000). A call that
@@ -49,7 +49,7 @@ impl Default for SessionConfig {
 /// TOML: `escalation = "log-only"`, `"terminate"`,
 /// `{ command = { argv = ["/usr/bin/vdi-disconnect", "{session}"], timeout_ms = 5000 } }` or
 /// `{ activate-session = "greeter" }`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Escalation {
     /// Audit only (the default).
@@ -65,7 +65,7 @@ pub enum Escalation {
 }
 
 /// A command escalation.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CommandSpec {
     /// Absolute program path, then its arguments.
@@ -82,7 +82,7 @@ fn default_command_timeout_ms() -> u64 {
 /// Where the identity of the typist comes from.
 ///
 /// TOML: `identity = "logind-uid"` or `identity = { file = "/etc/typewarden/kiosk-user" }`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", deny_unknown_fields)]
 pub enum IdentitySource {
     /// The active session's uid (the default).
