@@ -11,6 +11,7 @@
 //! - [`store`]: crash-safe, checksummed profile files with quarantine;
 //! - [`audit`]: typed audit events sent to the journal with checked, counted delivery;
 //! - [`logging`]: operational logs (tracing → journald, or stderr);
+//! - [`daemon`]: the decision loop wiring input, engine, sessions, store and audit;
 //! - [`input`]: live `/dev/input` discovery, classification, passive reading and hotplug
 //!   (`unsafe` only in `input::sys`, the ioctl module).
 #![deny(unsafe_code)]
@@ -18,6 +19,7 @@
 pub mod audit;
 pub mod config;
 pub mod core;
+pub mod daemon;
 pub mod engine;
 pub mod eval;
 pub mod input;

@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use typewarden::config::{self, Config, LoadOptions};
-use typewarden::{input, replay};
+use typewarden::{daemon, input, replay};
 
 #[derive(Parser)]
 #[command(
@@ -22,8 +22,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the daemon.
-    Daemon,
+    /// Run the daemon: read keyboards (or replay traces), verify the typist, lock on takeover.
+    Daemon {
+        /// Profile directory (default: the `state_dir` key, else $STATE_DIRECTORY, else
+        /// /var/lib/typewarden).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+        /// Read these recorded traces instead of /dev/input; exit when they end.
+        #[arg(long, value_name = "FILE", num_args = 1..)]
+        replay: Option<Vec<PathBuf>>,
+        /// Replay pacing: 1 = real time, 0 = as fast as possible.
+        #[arg(long, default_value_t = 1.0, requires = "replay")]
+        speed: f64,
+        /// The journald native socket audit records are sent to.
+        #[arg(long, value_name = "PATH", default_value = typewarden::audit::JOURNAL_SOCKET)]
+        journal_socket: PathBuf,
+    },
     /// Validate the configuration (the /etc files, or PATH instead) and print the result.
     CheckConfig {
         /// Check this file instead of /etc/typewarden/typewarden.toml{,.d/*.toml}.
@@ -56,7 +70,23 @@ fn main() -> ExitCode {
             load_config(cli.config).and_then(|c| replay(&c, json, &files))
         }
         Command::Devices { json } => load_config(cli.config).and_then(|c| devices(&c, json)),
-        Command::Daemon => load_config(cli.config).and_then(|c| daemon(&c)),
+        Command::Daemon {
+            state_dir,
+            replay,
+            speed,
+            journal_socket,
+        } => load_config(cli.config).and_then(|c| {
+            let state_dir = state_dir
+                .or_else(|| c.state_dir.clone())
+                .unwrap_or_else(typewarden::store::default_state_dir);
+            let opts = daemon::Options {
+                state_dir,
+                journal_socket,
+                replay,
+                speed,
+            };
+            run_daemon(c, opts)
+        }),
         Command::Evaluate(args) => typewarden::eval::cli::run(args)
             .map(|()| ExitCode::SUCCESS)
             .map_err(anyhow::Error::from),
@@ -112,17 +142,13 @@ fn devices(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn daemon(config: &Config) -> anyhow::Result<ExitCode> {
+fn run_daemon(config: Config, opts: daemon::Options) -> anyhow::Result<ExitCode> {
     let _logging = typewarden::logging::init(0);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    let manager = input::manager::ManagerConfig {
-        params: config.clean_params(),
-        ..Default::default()
-    };
-    rt.block_on(input::tally::run(manager))?;
+    rt.block_on(daemon::run(config, opts))?;
     Ok(ExitCode::SUCCESS)
 }
 

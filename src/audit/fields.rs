@@ -41,6 +41,12 @@ macro_rules! name_type {
             pub fn new(s: &str) -> Result<$name, FieldError> {
                 check(s, $max, $ok).map($name)
             }
+
+            /// `s` if it validates, else the fixed placeholder `invalid`, for a field that
+            /// must be present (the record then says the value was unfit for the journal).
+            pub fn or_invalid(s: &str) -> $name {
+                Self::new(s).unwrap_or_else(|_| $name(String::from("invalid")))
+            }
         }
 
         impl fmt::Display for $name {

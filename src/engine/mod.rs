@@ -177,6 +177,11 @@ impl Engine {
         self.last_key = None;
     }
 
+    /// The owner undid our lock at once: the policy needs more evidence next time.
+    pub fn back_off(&mut self) {
+        self.policy.back_off();
+    }
+
     /// The session went idle (logind `IdleHint`): whoever types next must re-verify.
     pub fn on_idle(&mut self) {
         self.policy.reverify();

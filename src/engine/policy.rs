@@ -95,8 +95,12 @@ pub struct Policy {
     state: TrustState,
     grace_left: u32,
     grace_until_us: i64,
+    backoffs: u32,
     p: EngineParams,
 }
+
+/// Probable false locks that each make a user's policy stricter.
+pub const MAX_BACKOFFS: u32 = 4;
 
 impl Policy {
     /// A policy at the operating point in `p`, starting in grace.
@@ -108,6 +112,7 @@ impl Policy {
             state: TrustState::Grace,
             grace_left: p.grace_keystrokes,
             grace_until_us: i64::MIN,
+            backoffs: 0,
             p: p.clone(),
         }
     }
@@ -185,6 +190,15 @@ impl Policy {
     /// Forces a lock (e.g. injected typing).
     pub fn force_lock(&mut self) {
         self.state = TrustState::Locked;
+    }
+
+    /// The owner undid a lock at once (a probable false lock, issue 5): halve the expected
+    /// false-lock rate for this user, so more evidence is needed before the next lock. At
+    /// most [`MAX_BACKOFFS`] halvings; the count lives as long as the daemon runs.
+    pub fn back_off(&mut self) {
+        self.backoffs = (self.backoffs + 1).min(MAX_BACKOFFS);
+        let per_10k = self.p.target_false_locks_per_10k / f64::from(1u32 << self.backoffs);
+        self.h = lock_level(per_10k, self.k);
     }
 
     fn set(&mut self, s: TrustState) -> Option<Verdict> {

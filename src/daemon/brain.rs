@@ -1,0 +1,525 @@
+//! The decision core: one pure state machine that owns everything the daemon knows.
+//!
+//! Owns: the devices and their seats, each seat's active session and whose profile its
+//! typing belongs to, one [`Engine`] per identity, the session gate, locks in flight,
+//! probable-false-lock detection and the degraded-protection ledger.
+//!
+//! Invariants:
+//! - pure: no I/O and no clock; [`Now`] is injected. The shell executes the [`Action`]s;
+//! - typing is fed to an engine only while the gate of the device's seat allows it (a local,
+//!   active, unlocked `Class=user` session; never greeter, lock screen, remote or asleep),
+//!   and only to the engine of that seat's owner: two users' typing never mixes (F39);
+//! - a pause cuts the device's chain before its next keystroke is fed, so no latency spans
+//!   a pause;
+//! - at most one lock request per seat is in flight; monitor mode never requests one.
+
+use super::audits;
+use super::event::{Action, Event, Resolved};
+use super::profile_file::StoredProfile;
+use crate::audit::fields::{DegradedReason, IgnoreReason, Mode as AuditMode, SeatId, Token};
+use crate::audit::AuditEvent;
+use crate::config::Mode;
+use crate::core::timing::{CutReason, DeviceId, Edge, TimingEvent, TimingKind};
+use crate::engine::{Decision, Engine, EngineParams, LockReason, Profile, SourceKind};
+use crate::input::classify::{Classification, DeviceClass};
+use crate::input::InputEvent;
+use crate::session::{
+    Escalation, FalseLockDetector, Gate, LockTarget, SeatGate, SessionEvent, SessionInfo,
+};
+use crate::store::Identity;
+use std::collections::{HashMap, HashSet};
+
+/// The settings the decision core needs (from the configuration).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Lock, or only audit.
+    pub mode: Mode,
+    /// The engine's operating point.
+    pub engine: EngineParams,
+    /// Pause after a session switch, resume or logind return (F39).
+    pub settle_ms: u64,
+    /// An unlock this soon after our confirmed lock is a probable false lock.
+    pub false_lock_window_ms: u64,
+    /// How long a lock waits for `LockedHint` (for the audit record).
+    pub lock_confirm_timeout_ms: u64,
+    /// What runs when a lock is not confirmed (for the audit record).
+    pub escalation: Escalation,
+}
+
+/// The two clocks: `ms` for session timing (settle windows, false locks), `us` on the
+/// engine's clock (kernel `CLOCK_MONOTONIC` stamps live, the trace clock in a replay).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Now {
+    /// Monotonic milliseconds.
+    pub ms: u64,
+    /// The engine clock in microseconds.
+    pub us: i64,
+}
+
+struct Device {
+    name: String,
+    seat: String,
+    source: Option<SourceKind>,
+    /// Keystrokes were withheld (paused gate): cut the chain before the next one.
+    needs_cut: bool,
+}
+
+struct Owner {
+    info: SessionInfo,
+    resolved: Resolved,
+}
+
+struct User {
+    engine: Engine,
+    dirty: bool,
+    /// Enrollment progress last audited, in quarters.
+    quarters: u8,
+    /// Keystrokes scored since the last unlock or session start.
+    scored: u64,
+}
+
+/// The decision core.
+pub struct Brain {
+    s: Settings,
+    gate: SeatGate,
+    devices: HashMap<DeviceId, Device>,
+    owners: HashMap<String, Owner>,
+    users: HashMap<Identity, User>,
+    locking: HashSet<String>,
+    false_locks: FalseLockDetector,
+    degraded: HashSet<(DegradedReason, Option<u32>)>,
+}
+
+impl Brain {
+    /// A core with no devices, sessions or profiles yet.
+    pub fn new(s: Settings) -> Self {
+        Self {
+            gate: SeatGate::new(s.settle_ms),
+            false_locks: FalseLockDetector::new(s.false_lock_window_ms),
+            s,
+            devices: HashMap::new(),
+            owners: HashMap::new(),
+            users: HashMap::new(),
+            locking: HashSet::new(),
+            degraded: HashSet::new(),
+        }
+    }
+
+    /// Handles one event at `now`.
+    pub fn handle(&mut self, event: Event, now: Now) -> Vec<Action> {
+        let mut out = Vec::new();
+        match event {
+            Event::Input(e) => self.input(e, now, &mut out),
+            Event::Session(e, resolved) => self.session(e, resolved, now, &mut out),
+            Event::LockDone { seat, outcome } => {
+                self.locking.remove(&seat);
+                if let Some(o) = self.owners.get(&seat) {
+                    if outcome.confirmed() {
+                        self.false_locks.locked(&o.info.id, now.ms);
+                    }
+                    let timeout = self.s.lock_confirm_timeout_ms;
+                    let records =
+                        audits::lock_outcome(&o.info, &outcome, timeout, &self.s.escalation);
+                    out.extend(records.into_iter().map(Action::Audit));
+                }
+            }
+            Event::SaveTick => self.save_dirty(&mut out),
+        }
+        out
+    }
+
+    /// A profile was loaded (or enrollment starts: `None`) for `identity`.
+    pub fn install(
+        &mut self,
+        identity: Identity,
+        profile: Option<Profile>,
+        now: Now,
+    ) -> Vec<Action> {
+        let mut engine = match profile {
+            Some(p) => Engine::with_profile(self.s.engine.clone(), p),
+            None => Engine::new(self.s.engine.clone()),
+        };
+        // A session start is an unlock: grace period, trust from scratch.
+        engine.on_unlock(now.us);
+        let mut out = Vec::new();
+        if !engine.profile().is_mature() {
+            let owner = self
+                .owners
+                .values()
+                .find(|o| o.resolved.identity == identity);
+            let subject = owner.map(|o| audits::subject(&o.info));
+            self.degrade(
+                DegradedReason::InTraining,
+                subject.as_ref().map(|s| s.uid),
+                true,
+                &mut out,
+            );
+        }
+        self.users.insert(
+            identity,
+            User {
+                engine,
+                dirty: false,
+                quarters: 0,
+                scored: 0,
+            },
+        );
+        out
+    }
+
+    /// Everything that must be saved before the process exits.
+    pub fn shutdown(&mut self) -> Vec<Action> {
+        let mut out = Vec::new();
+        self.save_dirty(&mut out);
+        out
+    }
+
+    /// The live engines, for status reporting.
+    pub fn engines(&self) -> impl Iterator<Item = (&Identity, &Engine)> {
+        self.users.iter().map(|(i, u)| (i, &u.engine))
+    }
+
+    fn input(&mut self, e: InputEvent, now: Now, out: &mut Vec<Action>) {
+        match e {
+            InputEvent::Ready { keyboards, .. } => {
+                self.degrade(
+                    DegradedReason::NoReadableKeyboard,
+                    None,
+                    keyboards == 0,
+                    out,
+                );
+            }
+            InputEvent::DeviceAdded(d) => {
+                let source = source_kind(&d.classification);
+                let device = audits::device(&d.name);
+                out.push(Action::Audit(match source {
+                    Some(_) => AuditEvent::DeviceAdded {
+                        device,
+                        device_class: class_token(d.classification.class),
+                        seat: seat_id(&d.seat),
+                    },
+                    None => AuditEvent::DeviceIgnored {
+                        device,
+                        reason: if d.classification.has_keyboard() {
+                            IgnoreReason::Excluded
+                        } else {
+                            IgnoreReason::NotKeyboard
+                        },
+                    },
+                }));
+                let dev = Device {
+                    name: d.name.clone(),
+                    seat: d.seat.clone(),
+                    source,
+                    needs_cut: false,
+                };
+                self.devices.insert(d.id, dev);
+            }
+            InputEvent::DeviceRemoved { id, .. } => {
+                if let Some(d) = self.devices.remove(&id) {
+                    let (device, seat) = (audits::device(&d.name), seat_id(&d.seat));
+                    out.push(Action::Audit(AuditEvent::DeviceRemoved { device, seat }));
+                }
+            }
+            InputEvent::Unreadable { devnode, .. } => {
+                out.push(Action::Audit(AuditEvent::DeviceIgnored {
+                    device: audits::device(&devnode.display().to_string()),
+                    reason: IgnoreReason::Unreadable,
+                }));
+            }
+            InputEvent::Timing(ev) => self.timing(ev, now, out),
+        }
+    }
+
+    fn timing(&mut self, ev: TimingEvent, now: Now, out: &mut Vec<Action>) {
+        let Some(dev) = self.devices.get_mut(&ev.device) else {
+            return;
+        };
+        let Some(src) = dev.source else {
+            return;
+        };
+        let owner = self.owners.get(&dev.seat).filter(|o| !o.resolved.exempt);
+        let user = owner.and_then(|o| self.users.get_mut(&o.resolved.identity));
+        let (Gate::Allowed, Some(owner), Some(user)) =
+            (self.gate.gate(&dev.seat, now.ms), owner, user)
+        else {
+            dev.needs_cut = true;
+            return;
+        };
+        let mut decisions = Vec::new();
+        if std::mem::take(&mut dev.needs_cut) {
+            let cut = TimingEvent {
+                kind: TimingKind::Cut(CutReason::Resync),
+                ..ev
+            };
+            user.engine.on_timing(&cut, src, &mut decisions);
+        }
+        user.engine.on_timing(&ev, src, &mut decisions);
+        if matches!(
+            ev.kind,
+            TimingKind::Key {
+                edge: Edge::Release,
+                ..
+            }
+        ) {
+            user.dirty = true;
+            user.scored += 1;
+        }
+        let (info, seat, device) = (owner.info.clone(), dev.seat.clone(), dev.name.clone());
+        let identity = owner.resolved.identity.clone();
+        self.progress(&identity, &info, out);
+        for d in decisions {
+            self.decide(d, &identity, &info, &seat, &device, src, out);
+        }
+    }
+
+    /// Enrollment progress, audited each quarter of the way.
+    fn progress(&mut self, identity: &Identity, info: &SessionInfo, out: &mut Vec<Action>) {
+        let Some(user) = self.users.get_mut(identity) else {
+            return;
+        };
+        let m = user.engine.profile().maturity();
+        let need = u64::from(self.s.engine.min_enroll_keystrokes.max(1));
+        let quarters = u8::try_from((m.keystrokes * 4 / need).min(3)).unwrap_or(3);
+        if !m.mature && quarters > user.quarters {
+            user.quarters = quarters;
+            out.push(Action::Audit(AuditEvent::EnrollmentProgress {
+                subject: audits::subject(info),
+                profile: identity.clone(),
+                keystrokes: m.keystrokes,
+                percent: quarters * 25,
+            }));
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decide(
+        &mut self,
+        d: Decision,
+        identity: &Identity,
+        info: &SessionInfo,
+        seat: &str,
+        device: &str,
+        src: SourceKind,
+        out: &mut Vec<Action>,
+    ) {
+        let subject = audits::subject(info);
+        match d {
+            Decision::Matured { .. } => {
+                let keystrokes = self
+                    .users
+                    .get(identity)
+                    .map_or(0, |u| u.engine.profile().maturity().keystrokes);
+                out.push(Action::Audit(AuditEvent::EnrollmentComplete {
+                    subject: subject.clone(),
+                    profile: identity.clone(),
+                    keystrokes,
+                }));
+                self.degrade(DegradedReason::InTraining, Some(subject.uid), false, out);
+            }
+            Decision::Trust { .. } => {}
+            Decision::Injection { .. } => out.push(Action::Audit(AuditEvent::InjectedTyping {
+                device: audits::device(device),
+                subject: Some(subject),
+                session: audits::session_ref(info),
+            })),
+            Decision::Lock { reason, .. } => self.impostor(reason, identity, info, seat, src, out),
+        }
+    }
+
+    fn impostor(
+        &mut self,
+        reason: LockReason,
+        identity: &Identity,
+        info: &SessionInfo,
+        seat: &str,
+        src: SourceKind,
+        out: &mut Vec<Action>,
+    ) {
+        let (Some(user), Some(session)) = (self.users.get(identity), audits::session_ref(info))
+        else {
+            return;
+        };
+        let policy = user.engine.policy();
+        let class = match reason {
+            LockReason::Impostor => source_token(src),
+            LockReason::Injection => "injected",
+        };
+        out.push(Action::Audit(AuditEvent::ImpostorDetected {
+            subject: audits::subject(info),
+            session: session.clone(),
+            score: policy.level(),
+            trust: policy.trust(),
+            threshold: policy.lock_level(),
+            keystrokes: user.scored,
+            device_class: Token::or_invalid(class),
+            mode: match self.s.mode {
+                Mode::Enforce => AuditMode::Enforce,
+                Mode::Monitor => AuditMode::Monitor,
+            },
+        }));
+        if self.s.mode == Mode::Enforce && self.locking.insert(seat.to_string()) {
+            out.push(Action::Audit(AuditEvent::LockRequested {
+                subject: audits::subject(info),
+                session,
+            }));
+            let target = LockTarget {
+                session: info.id.clone(),
+                seat: seat.to_string(),
+                uid: info.uid,
+            };
+            out.push(Action::Lock {
+                seat: seat.to_string(),
+                target,
+            });
+        }
+    }
+
+    fn session(
+        &mut self,
+        e: SessionEvent,
+        resolved: Option<Resolved>,
+        now: Now,
+        out: &mut Vec<Action>,
+    ) {
+        self.gate.apply(&e, now.ms);
+        match e {
+            SessionEvent::Active(info) => {
+                let Some(resolved) = resolved else {
+                    self.drop_owner(&info.seat, out);
+                    return;
+                };
+                let same = self
+                    .owners
+                    .get(&info.seat)
+                    .is_some_and(|o| o.resolved == resolved && o.info.id == info.id);
+                if !same {
+                    // F39: a switch swaps profiles; the old owner's is saved first.
+                    self.drop_owner(&info.seat, out);
+                    match self.users.get_mut(&resolved.identity) {
+                        Some(u) => {
+                            u.engine.on_unlock(now.us);
+                            u.scored = 0;
+                        }
+                        None => out.push(Action::Load(resolved.identity.clone())),
+                    }
+                }
+                self.owners
+                    .insert(info.seat.clone(), Owner { info, resolved });
+            }
+            SessionEvent::NoActiveSession { seat } => self.drop_owner(&seat, out),
+            SessionEvent::Locked { .. } => {}
+            SessionEvent::Unlocked { seat, session, .. } => {
+                self.unlocked(&seat, &session, now, out)
+            }
+            SessionEvent::Sleep(true) => self.save_dirty(out),
+            SessionEvent::Sleep(false) => {}
+            SessionEvent::LogindLost { .. } => {
+                self.degrade(DegradedReason::LogindUnreachable, None, true, out)
+            }
+            SessionEvent::LogindBack => {
+                self.degrade(DegradedReason::LogindUnreachable, None, false, out)
+            }
+        }
+    }
+
+    fn unlocked(&mut self, seat: &str, session: &str, now: Now, out: &mut Vec<Action>) {
+        let Some(o) = self.owners.get(seat).filter(|o| o.info.id == session) else {
+            return;
+        };
+        if let Some(u) = self.users.get_mut(&o.resolved.identity) {
+            // An unlock resets trust and starts the grace period.
+            u.engine.on_unlock(now.us);
+            u.scored = 0;
+            if let Some(elapsed_ms) = self.false_locks.unlocked(session, now.ms) {
+                u.engine.back_off();
+                if let Some(s) = audits::session_ref(&o.info) {
+                    let subject = audits::subject(&o.info);
+                    out.push(Action::Audit(AuditEvent::ProbableFalseLock {
+                        subject,
+                        session: s,
+                        elapsed_ms,
+                    }));
+                }
+            }
+        }
+    }
+
+    fn drop_owner(&mut self, seat: &str, out: &mut Vec<Action>) {
+        if let Some(o) = self.owners.remove(seat) {
+            self.false_locks.forget(&o.info.id);
+            self.save(&o.resolved.identity, out);
+        }
+    }
+
+    fn save(&mut self, identity: &Identity, out: &mut Vec<Action>) {
+        if let Some(u) = self.users.get_mut(identity).filter(|u| u.dirty) {
+            u.dirty = false;
+            out.push(Action::Save(
+                identity.clone(),
+                Box::new(StoredProfile(u.engine.profile().clone())),
+            ));
+        }
+    }
+
+    fn save_dirty(&mut self, out: &mut Vec<Action>) {
+        let ids: Vec<Identity> = self.users.keys().cloned().collect();
+        for id in ids {
+            self.save(&id, out);
+        }
+    }
+
+    /// Enters (`on`) or leaves a degraded-protection state, auditing each transition once.
+    fn degrade(
+        &mut self,
+        reason: DegradedReason,
+        uid: Option<u32>,
+        on: bool,
+        out: &mut Vec<Action>,
+    ) {
+        let key = (reason, uid);
+        let subject = uid
+            .and_then(|u| self.owners.values().find(|o| o.info.uid == u))
+            .map(|o| audits::subject(&o.info));
+        if on && self.degraded.insert(key) {
+            out.push(Action::Audit(AuditEvent::DegradedProtection {
+                reason,
+                subject,
+            }));
+        } else if !on && self.degraded.remove(&key) {
+            out.push(Action::Audit(AuditEvent::ProtectionRestored {
+                reason,
+                subject,
+            }));
+        }
+    }
+}
+
+/// How the engine treats a device's keystrokes; `None`: not fed at all.
+fn source_kind(c: &Classification) -> Option<SourceKind> {
+    match (c.class, c.scored) {
+        (DeviceClass::Token, _) => Some(SourceKind::Token),
+        // An allow-listed remapper carries the person's own typing (docs/devices.md).
+        (DeviceClass::Keyboard | DeviceClass::Composite | DeviceClass::Virtual, true) => {
+            Some(SourceKind::Keyboard)
+        }
+        // F26: an unknown virtual keyboard is scored and checked for injection, never learned.
+        (DeviceClass::Virtual, false) => Some(SourceKind::Virtual),
+        _ => None,
+    }
+}
+
+fn source_token(src: SourceKind) -> &'static str {
+    match src {
+        SourceKind::Virtual => "virtual",
+        _ => "keyboard",
+    }
+}
+
+fn class_token(c: DeviceClass) -> Token {
+    Token::or_invalid(c.as_str())
+}
+
+fn seat_id(seat: &str) -> SeatId {
+    SeatId::or_invalid(seat)
+}

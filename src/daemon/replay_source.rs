@@ -1,0 +1,139 @@
+//! `typewarden daemon --replay FILE… [--speed X]`: recorded traces instead of devices.
+//!
+//! Owns: turning traces into the same [`InputEvent`]s the live input layer sends. Everything
+//! downstream (sessions, profiles, locking, audit) is unchanged.
+//!
+//! Invariants:
+//! - replayed devices are local keyboards on `seat0`, read through the same cleaning core;
+//! - the trace clock drives the engine: events keep their recorded spacing. Each file is
+//!   shifted by a constant so that it starts one second after the previous one ended (two
+//!   files' clocks are never comparable, trace-formats.md §0); a constant shift changes no
+//!   interval;
+//! - `speed` only paces delivery (1 = real time, 0 = as fast as possible), so a fast replay
+//!   decides exactly like a real-time one.
+
+use crate::core::caps::InputId;
+use crate::core::clean::{CleanParams, Cleaner};
+use crate::core::timing::DeviceId;
+use crate::input::classify::{CapsKind, Classification, DeviceClass};
+use crate::input::device::RepeatInfo;
+use crate::input::reader::{ReaderExit, ReaderStats};
+use crate::input::{DeviceAdded, InputEvent};
+use crate::trace::{self, TraceError};
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::mpsc::Sender;
+
+/// Gap inserted between two replayed files.
+const FILE_GAP_US: i64 = 1_000_000;
+
+/// Loads every file first, so a bad one stops the daemon before anything is replayed.
+pub fn load_all(files: &[PathBuf]) -> Result<Vec<trace::Trace>, TraceError> {
+    files.iter().map(|f| trace::load(f)).collect()
+}
+
+/// Sends the traces as input events; returns when all were sent (or the loop is gone).
+pub async fn run(
+    traces: Vec<trace::Trace>,
+    speed: f64,
+    params: CleanParams,
+    tx: Sender<InputEvent>,
+) {
+    let mut next_id = 1u32;
+    let mut end_us: i64 = 0;
+    for t in traces {
+        let Some(first) = t
+            .devices
+            .iter()
+            .filter_map(|d| d.events.first())
+            .map(|e| e.time_us)
+            .min()
+        else {
+            continue;
+        };
+        let shift = end_us.saturating_add(FILE_GAP_US).saturating_sub(first);
+        let mut devices = Vec::new();
+        for (i, d) in t.devices.iter().enumerate() {
+            let id = DeviceId(next_id);
+            next_id += 1;
+            let name = d.description.as_ref().map_or_else(
+                || format!("replay {}#{i}", t.path.display()),
+                |c| c.name.clone(),
+            );
+            let input_id = d.description.as_ref().map_or(InputId::default(), |c| c.id);
+            if tx
+                .send(InputEvent::DeviceAdded(Box::new(added(id, name, input_id))))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            devices.push((id, Cleaner::new(id, params)));
+        }
+        // Merge the file's devices by time (libinput records share one time base).
+        let mut events: Vec<(usize, crate::core::event::RawEvent)> = t
+            .devices
+            .iter()
+            .enumerate()
+            .flat_map(|(i, d)| d.events.iter().map(move |e| (i, *e)))
+            .collect();
+        events.sort_by_key(|(_, e)| e.time_us);
+        let mut out = Vec::new();
+        let mut last_us = first;
+        for (i, mut e) in events {
+            pace(e.time_us - last_us, speed).await;
+            last_us = e.time_us;
+            e.time_us = e.time_us.saturating_add(shift);
+            end_us = end_us.max(e.time_us);
+            if let Some((_, c)) = devices.get_mut(i) {
+                c.push(&e, &mut out);
+            }
+            for ev in out.drain(..) {
+                if tx.send(InputEvent::Timing(ev)).await.is_err() {
+                    return;
+                }
+            }
+        }
+        for (id, mut c) in devices {
+            c.finish(end_us, &mut out);
+            c.remove(end_us, &mut out);
+            let mut msgs: Vec<InputEvent> = out.drain(..).map(InputEvent::Timing).collect();
+            msgs.push(InputEvent::DeviceRemoved {
+                id,
+                exit: ReaderExit::Gone,
+                clean: c.stats().clone(),
+                reader: ReaderStats::default(),
+            });
+            for m in msgs {
+                if tx.send(m).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+async fn pace(gap_us: i64, speed: f64) {
+    if speed > 0.0 && gap_us > 0 {
+        tokio::time::sleep(Duration::from_secs_f64(gap_us as f64 / 1e6 / speed)).await;
+    }
+}
+
+fn added(id: DeviceId, name: String, input_id: InputId) -> DeviceAdded {
+    DeviceAdded {
+        id,
+        devnode: PathBuf::from("replay"),
+        name,
+        input_id,
+        classification: Classification {
+            class: DeviceClass::Keyboard,
+            caps_kind: CapsKind::Keyboard,
+            scored: true,
+            reason: "replayed trace: counted as a local keyboard on seat0".into(),
+        },
+        group: format!("replay-{}", id.0),
+        seat: "seat0".into(),
+        links: Vec::new(),
+        repeat: RepeatInfo::checked(None),
+    }
+}

@@ -1,0 +1,221 @@
+//! The live daemon end to end, on a real private dbus-daemon with python-dbusmock's logind
+//! template standing in for logind (this host has no systemd as PID 1; see
+//! tests/common/dbus.rs). The real `typewarden daemon --replay` binary reads synthetic
+//! evemu recordings of two deterministic typists, tracks the mock's sessions, locks through
+//! `LockSession`, stores profiles in a temp state dir and sends audit datagrams to a journal
+//! socket of the test's own.
+
+mod common;
+#[path = "common/daemon.rs"]
+mod daemon;
+#[path = "common/dbus.rs"]
+mod dbus;
+#[path = "common/mock.rs"]
+mod mock;
+#[path = "common/session_env.rs"]
+mod session_env;
+
+use common::typist::{end_of, Typist};
+use daemon::{events, replay, shifted, write_evemu, Journal};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const OWNER: u64 = 11;
+const IMPOSTOR: u64 = 29;
+/// Shorter waits than the defaults, so unconfirmed locks finish quickly.
+const QUICK: &str = "[session]\nlock_confirm_timeout_ms = 500\nsettle_ms = 0\n";
+
+/// Owner typing for `n` keystrokes, then (optionally) a pause and `m` impostor keystrokes.
+fn trace(dir: &std::path::Path, name: &str, n: usize, impostor: usize) -> PathBuf {
+    let mut owner = Typist::new(OWNER, 1.0);
+    let mut keys = owner.type_keys(n, 1_000_000);
+    if impostor > 0 {
+        let start = end_of(&keys) + 60_000_000;
+        let mut other = Typist::new(IMPOSTOR, 1.0);
+        keys.extend(shifted(other.type_keys(impostor, 0), start));
+    }
+    let path = dir.join(name);
+    write_evemu(&path, &keys);
+    path
+}
+
+fn count(evs: &[String], name: &str) -> usize {
+    evs.iter().filter(|e| *e == name).count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn genuine_typing_enrolls_and_never_locks() {
+    let Some(env) = session_env::setup().await else {
+        return;
+    };
+    env.mock.add_session("c1", "seat0", 1000, "alice").await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::bind(dir.path());
+    let t = trace(dir.path(), "owner.evemu", 5000, 0);
+    replay(&env.bus.address, dir.path(), &journal, QUICK, &[t], 0.0);
+    let evs = events(&journal.records());
+    assert_eq!(count(&evs, "daemon_started"), 1, "{evs:?}");
+    assert!(count(&evs, "enrollment_progress") >= 1, "{evs:?}");
+    assert_eq!(count(&evs, "enrollment_complete"), 1, "{evs:?}");
+    assert_eq!(count(&evs, "impostor_detected"), 0, "{evs:?}");
+    assert!(env.mock.calls("LockSession").await.is_empty());
+    assert!(
+        dir.path().join("state/uid-1000.profile").is_file(),
+        "profile saved"
+    );
+    assert_eq!(evs.last().map(String::as_str), Some("daemon_stopping"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_impostor_locks_the_right_session_and_a_locker_confirms_it() {
+    let Some(env) = session_env::setup().await else {
+        return;
+    };
+    env.mock.add_session("c1", "seat0", 1000, "alice").await;
+    env.mock.lock_session_emits_lock().await;
+    let _locker = mock::spawn_locker(&env.mock.conn, "c1", Duration::from_millis(50)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::bind(dir.path());
+    let t = trace(dir.path(), "takeover.evemu", 3000, 600);
+    replay(&env.bus.address, dir.path(), &journal, QUICK, &[t], 0.0);
+    let records = journal.records();
+    let evs = events(&records);
+    assert_eq!(
+        env.mock.calls("LockSession").await,
+        vec![vec!["c1".to_string()]],
+        "{evs:?}"
+    );
+    for e in ["impostor_detected", "lock_requested", "lock_confirmed"] {
+        assert_eq!(count(&evs, e), 1, "{e}: {evs:?}");
+    }
+    let impostor = records
+        .iter()
+        .find(|r| r.get("TYPEWARDEN_EVENT").map(String::as_str) == Some("impostor_detected"))
+        .unwrap();
+    assert_eq!(
+        impostor.get("TYPEWARDEN_SESSION").map(String::as_str),
+        Some("c1")
+    );
+    assert_eq!(
+        impostor.get("TYPEWARDEN_UID").map(String::as_str),
+        Some("1000")
+    );
+    assert_eq!(
+        impostor.get("TYPEWARDEN_MODE").map(String::as_str),
+        Some("enforce")
+    );
+    assert_eq!(
+        impostor.get("SYSLOG_FACILITY").map(String::as_str),
+        Some("10")
+    );
+    assert!(impostor.contains_key("MESSAGE_ID"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn monitor_mode_audits_without_locking() {
+    let Some(env) = session_env::setup().await else {
+        return;
+    };
+    env.mock.add_session("c1", "seat0", 1000, "alice").await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::bind(dir.path());
+    let t = trace(dir.path(), "takeover.evemu", 3000, 600);
+    let config = format!("mode = \"monitor\"\n{QUICK}");
+    replay(&env.bus.address, dir.path(), &journal, &config, &[t], 0.0);
+    let records = journal.records();
+    let evs = events(&records);
+    assert!(count(&evs, "impostor_detected") >= 1, "{evs:?}");
+    assert_eq!(count(&evs, "lock_requested"), 0, "{evs:?}");
+    assert!(env.mock.calls("LockSession").await.is_empty());
+    let imp = records
+        .iter()
+        .find(|r| r.get("TYPEWARDEN_EVENT").map(String::as_str) == Some("impostor_detected"))
+        .unwrap();
+    assert_eq!(
+        imp.get("TYPEWARDEN_MODE").map(String::as_str),
+        Some("monitor")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unconfirmed_lock_escalates_as_configured() {
+    let Some(env) = session_env::setup().await else {
+        return;
+    };
+    env.mock.add_session("c1", "seat0", 1000, "alice").await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::bind(dir.path());
+    let marker = dir.path().join("escalated");
+    let t = trace(dir.path(), "takeover.evemu", 3000, 600);
+    let config = format!(
+        "{QUICK}escalation = {{ command = {{ argv = [\"/usr/bin/touch\", \"{}\"], timeout_ms = 5000 }} }}\n",
+        marker.display()
+    );
+    replay(&env.bus.address, dir.path(), &journal, &config, &[t], 0.0);
+    let evs = events(&journal.records());
+    assert_eq!(count(&evs, "lock_not_confirmed"), 1, "{evs:?}");
+    assert_eq!(count(&evs, "escalation"), 1, "{evs:?}");
+    assert!(marker.exists(), "the escalation command ran");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_session_is_not_scored() {
+    let Some(env) = session_env::setup().await else {
+        return;
+    };
+    env.mock.add_session("c1", "seat0", 1000, "alice").await;
+    env.mock.set_locked_hint("c1", true).await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::bind(dir.path());
+    let t = trace(dir.path(), "typing.evemu", 3000, 600);
+    replay(&env.bus.address, dir.path(), &journal, QUICK, &[t], 0.0);
+    let evs = events(&journal.records());
+    assert_eq!(count(&evs, "enrollment_progress"), 0, "{evs:?}");
+    assert_eq!(count(&evs, "impostor_detected"), 0, "{evs:?}");
+    assert!(
+        !dir.path().join("state/uid-1000.profile").exists(),
+        "nothing learned at a lock screen"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_are_per_user_and_survive_a_restart() {
+    let Some(env) = session_env::setup().await else {
+        return;
+    };
+    env.mock.add_session("c1", "seat0", 1000, "alice").await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::bind(dir.path());
+    let owner = trace(dir.path(), "owner.evemu", 3000, 0);
+    replay(
+        &env.bus.address,
+        dir.path(),
+        &journal,
+        QUICK,
+        std::slice::from_ref(&owner),
+        0.0,
+    );
+    let alice = std::fs::read(dir.path().join("state/uid-1000.profile")).unwrap();
+    journal.records();
+    // A restart: the stored profile is loaded, so no enrollment starts again.
+    replay(
+        &env.bus.address,
+        dir.path(),
+        &journal,
+        QUICK,
+        std::slice::from_ref(&owner),
+        0.0,
+    );
+    let evs = events(&journal.records());
+    assert_eq!(count(&evs, "enrollment_complete"), 0, "{evs:?}");
+    // User switch: bob's typing goes to bob's profile; alice's file is untouched.
+    env.mock.add_session("c2", "seat0", 1001, "bob").await;
+    let before = std::fs::read(dir.path().join("state/uid-1000.profile")).unwrap();
+    replay(&env.bus.address, dir.path(), &journal, QUICK, &[owner], 0.0);
+    assert!(dir.path().join("state/uid-1001.profile").is_file());
+    assert_eq!(
+        std::fs::read(dir.path().join("state/uid-1000.profile")).unwrap(),
+        before
+    );
+    assert!(!alice.is_empty());
+}
