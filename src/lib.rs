@@ -8,13 +8,15 @@
 //! - [`session`]: logind sessions: tracking, the scoring gate, locking with confirmation;
 //! - [`store`]: crash-safe, checksummed profile files with quarantine;
 //! - [`audit`]: typed audit events sent to the journal with checked, counted delivery;
-//! - [`logging`]: operational logs (tracing → journald, or stderr).
+//! - [`logging`]: operational logs (tracing → journald, or stderr);
+//! - [`notify`]: sd_notify readiness, watchdog and status messages to systemd.
 #![forbid(unsafe_code)]
 
 pub mod audit;
 pub mod config;
 pub mod core;
 pub mod logging;
+pub mod notify;
 pub mod replay;
 pub mod session;
 pub mod store;

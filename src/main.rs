@@ -38,6 +38,12 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Print a shell completion script (the packages install them; hidden from --help).
+    #[command(hide = true)]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> ExitCode {
@@ -48,6 +54,12 @@ fn main() -> ExitCode {
             load_config(cli.config).and_then(|c| replay(&c, json, &files))
         }
         Command::Daemon => load_config(cli.config).map(|_| ExitCode::SUCCESS),
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "typewarden", &mut out);
+            write_stdout(&String::from_utf8_lossy(&out)).map(|()| ExitCode::SUCCESS)
+        }
     };
     result.unwrap_or_else(|e| {
         eprintln!("{e:#}");
