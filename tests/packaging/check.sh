@@ -85,8 +85,8 @@ for w in 'daemon-reload' 'udevadm control --reload' 'journalctl --update-catalog
     grep -q -- "$w" "$ctl/postinst" || fail "deb: postinst lacks $w"
 done
 grep -q 'stop typewarden.service' "$ctl/prerm" || fail "deb: prerm does not stop the service"
-purge_rm=$(awk '/^purge\)/,/;;/' "$ctl/postrm" | grep -c 'rm -rf /var/lib/typewarden')
-all_rm=$(code "$ctl/postrm" | grep -c 'rm -rf /var/lib/typewarden')
+purge_rm=$(awk '/^purge\)/,/;;/' "$ctl/postrm" | grep -c -- '-delete')
+all_rm=$(code "$ctl/postrm" | grep -Ec -- '-delete|rm -rf')
 [ "$purge_rm" = 1 ] && [ "$all_rm" = 1 ] && pass "deb: only purge deletes /var/lib/typewarden" ||
     fail "deb: postrm must delete profiles on purge only"
 
@@ -99,7 +99,7 @@ scripts=$(rpm -qp --scripts "$RPM" 2>/dev/null)
 for s in postinstall preuninstall postuninstall; do
     grep -q "^$s scriptlet" <<<"$scripts" || fail "rpm: no $s scriptlet"
 done
-grep -v '^[[:space:]]*#' <<<"$scripts" | grep -q 'rm -rf /var/lib/typewarden' && fail "rpm: an erase must keep the profiles"
+grep -v '^[[:space:]]*#' <<<"$scripts" | grep -Eq 'rm -rf|-delete' && fail "rpm: an erase must keep the profiles"
 rpm -qpR "$RPM" 2>/dev/null | grep -qx systemd && pass "rpm: requires systemd" || fail "rpm: no systemd requirement"
 
 # --- content ------------------------------------------------------------------------------

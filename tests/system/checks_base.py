@@ -10,6 +10,7 @@ TEST = "/usr/lib/tw-test"
 
 def boot(t):
     seconds = t.boot()
+    t.check("mkdir -p /run/tw-test && chmod 755 /run/tw-test")
     state = t.sh("systemctl is-system-running --wait", 180)[1].strip()
     failed = t.sh("systemctl --failed --no-legend --plain")[1].strip()
     t.state["boot_seconds"] = seconds
@@ -80,7 +81,10 @@ def run_probe(t, name, mode, extra, kb_id):
     finally:
         t.vm.qmp("device_del", id=kb_id)
         time.sleep(3)
-    return dict(line.split(" ", 1) if " " in line else (line, "") for line in log().splitlines())
+    raw = log()
+    result = dict(line.split(" ", 1) if " " in line else (line, "") for line in raw.splitlines())
+    result["_events"] = [line[len("udev-event "):] for line in raw.splitlines() if line.startswith("udev-event ")]
+    return result
 
 
 def sandbox_probe(t):
@@ -105,7 +109,9 @@ def sandbox_udev(t):
     shipped = run_probe(t, "tw-probe-udev", "udev", "", "kbudev1")
     private = run_probe(t, "tw-probe-privnet", "udev", "PrivateNetwork=yes", "kbudev2")
     n_shipped, n_private = int(shipped.get("udev-events", "0")), int(private.get("udev-events", "0"))
-    detail = f"udev events on a hot-add: shipped sandbox {n_shipped}, with PrivateNetwork=yes {n_private}"
+    t.state["udev_probe"] = (shipped, private)
+    detail = (f"udev events on a hot-add: shipped sandbox {n_shipped}, with PrivateNetwork=yes {n_private}"
+              f" (shipped: {shipped['_events']}; private: {private['_events']})")
     if n_shipped == 0:
         raise t.Fail(detail + ": the shipped sandbox hides udev events (F42)")
     return detail
@@ -143,6 +149,25 @@ def devices_json(t):
     if virtual is not False and "keyboard" not in klass:
         raise t.Fail(f"virtio keyboard not listed as a non-virtual keyboard: {json.dumps(d)[:300]}")
     return f"listed: {json.dumps(d)[:160]}"
+
+
+def typing_fidelity(t, keys=40):
+    """Host QMP typing reaches the guest kernel as a hardware keyboard, with the sample's
+    timing: press-to-press gaps stamped by the guest kernel against the sample's gaps."""
+    node = keyboard_node(t)
+    t.check(f"nohup {TEST}/uinput.py presses {node} {keys} >/run/tw-test/presses.log 2>&1 &")
+    time.sleep(1)
+    t.type_sample("owner", keys)
+    wait_for(t, lambda: len(t.sh("cat /run/tw-test/presses.log")[1].split()) >= keys, 20,
+             f"fewer than {keys} presses reached {node}")
+    stamps = [float(x) for x in t.check("cat /run/tw-test/presses.log").split()]
+    got = [b - a for a, b in zip(stamps, stamps[1:])]
+    want = [gap * 1000 for _, gap, _ in t.samples["owner"][1:keys]]
+    errors = sorted(abs(g - w) for g, w in zip(got, want))
+    median, worst = errors[len(errors) // 2], errors[-1]
+    if median > 10:
+        raise t.Fail(f"press gaps off by a median {median:.1f} ms (worst {worst:.1f} ms)")
+    return f"{keys} presses on {node}; gap error median {median:.1f} ms, worst {worst:.1f} ms"
 
 
 def wait_for(t, predicate, timeout, message):
@@ -203,12 +228,11 @@ def unreadable_node(t):
 
 
 def session(t):
-    t.check("mkdir -p /run/tw-test && chmod 755 /run/tw-test")
     t.check(f"systemd-run --unit=tw-session -p PAMName=login -p User=alice -p TTYPath=/dev/tty2 "
             f"-p StandardInput=tty -p StandardOutput=journal {TEST}/locker.sh")
     wait_for(t, lambda: "alice" in t.sh("loginctl list-sessions --no-legend")[1], 30, "no logind session for alice")
     sid = t.check("loginctl list-sessions --no-legend | awk '$3 == \"alice\" { print $1; exit }'").strip()
-    t.check("chvt 2")
+    t.check(f"loginctl activate {sid}")
     time.sleep(2)
     props = dict(line.split("=", 1) for line in t.check(
         f"loginctl show-session {sid} -p Seat -p Active -p Class -p Type -p Remote -p User").splitlines())
@@ -222,7 +246,7 @@ def session(t):
 
 def locker(t):
     sid = need_session(t)
-    wait_for(t, lambda: "locker: session" in t.sh("journalctl -u tw-session -o cat --no-pager")[1], 20, "locker did not start")
+    wait_for(t, lambda: "locker: session" in t.sh("journalctl -t locker.sh -o cat --no-pager")[1], 20, "locker did not start")
     t.check(f"loginctl lock-session {sid}")
     hint = lambda: t.check(f"loginctl show-session {sid} -p LockedHint --value").strip()  # noqa: E731
     wait_for(t, lambda: hint() == "yes", 10, "Lock did not lead to LockedHint=yes")
@@ -258,5 +282,6 @@ STEPS = [
     ("F40", "unreadable-node-reported", unreadable_node),
     ("2.1", "logind-session-seat0", session),
     ("2.2", "test-locker-lockedhint", locker),
+    ("1.10", "qmp-typing-timing-in-guest", typing_fidelity),
     ("2.3", "daemon-tracks-session", daemon_tracks_session),
 ]

@@ -224,6 +224,25 @@ def power_cut(t):
     return f"SIGKILL of the VM, reboot in {seconds:.0f} s: {detail}"
 
 
+def remove_keeps_purge_deletes(t):
+    """The maintainer scripts on the real system: remove stops the daemon and keeps the
+    state directory's content (here on its own disk, a mount point); purge empties it."""
+    t.check("dpkg -s typewarden >/dev/null 2>&1 || dpkg -i /usr/lib/tw-test/typewarden.deb", 120)
+    t.check("touch /var/lib/typewarden/marker-profile")
+    t.check("dpkg -r typewarden", 120)
+    if t.sh("systemctl is-active typewarden.service")[1].strip() == "active":
+        raise t.Fail("the daemon still runs after dpkg -r")
+    if t.sh("test -e /var/lib/typewarden/marker-profile")[0] != 0:
+        raise t.Fail("dpkg -r deleted the state directory's content")
+    t.check("dpkg -P typewarden", 120)
+    left = t.check("find /var/lib/typewarden -mindepth 1 2>/dev/null | wc -l").strip()
+    if left != "0":
+        raise t.Fail(f"dpkg -P left {left} entries in /var/lib/typewarden")
+    if t.sh("test -e /etc/typewarden/typewarden.toml")[0] == 0:
+        raise t.Fail("dpkg -P left the conffile")
+    return "remove: stopped, state kept; purge: state (a mount point) emptied, conffile gone"
+
+
 STEPS = [
     ("3.1", "enroll-by-typing", enroll),
     ("3.2", "profile-survives-restart", restart_keeps_profile),
@@ -240,4 +259,5 @@ STEPS = [
     ("6.3", "survives-dbus-restart", survives_restart_of("dbus")),
     ("6.4", "stop-is-clean", stop_clean),
     ("3.3", "profile-survives-power-cut", power_cut),
+    ("pkg", "remove-keeps-purge-deletes", remove_keeps_purge_deletes),
 ]

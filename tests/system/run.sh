@@ -10,6 +10,7 @@
 #   TW_ENROLL_KEYS=N     owner keystrokes typed for enrollment (default 600)
 #   TW_IMPOSTOR_KEYS=N   impostor keystrokes before giving up on a lock (default 400)
 #   TW_ONLY=1.4,1.5      run only these steps (plus boot and install), for debugging
+#   TW_KEEP=1            keep the work directory (initrd, state disk, logs) and print it
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -45,7 +46,7 @@ initrd=$(sed -n 's/^INITRD=//p' <<<"$image")
 
 phase "overlay and state disk"
 work=$(mktemp -d "${TMPDIR:-/tmp}/tw-system.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+[ -n "${TW_KEEP:-}" ] && echo "run.sh: work directory $work" || trap 'rm -rf "$work"' EXIT
 ov=$work/overlay
 install -d -m 755 "$ov/usr" "$ov/usr/lib" "$ov/usr/lib/tw-test" "$ov/etc" "$ov/etc/systemd" \
     "$ov/etc/systemd/system" "$ov/etc/systemd/system/multi-user.target.wants"

@@ -39,5 +39,6 @@ for n in $new; do
     if [ "$mode" = full ]; then opens "/dev/input/$n" && echo "hotplug-read-ok $n" || echo "hotplug-read-denied $n"; fi
 done
 kill "$monitor"
-echo "udev-events $(grep -c '^UDEV' /tmp/udev.log)"
+grep '^UDEV *\[' /tmp/udev.log | sed 's/^UDEV *\[[0-9.]*\] */udev-event /'
+echo "udev-events $(grep -c '^UDEV *\[' /tmp/udev.log)"
 echo "probe-done"

@@ -5,6 +5,8 @@
                                    frames) for SECONDS; prints the number of events written.
   uinput.py type KEYS INTERVAL_MS a keyboard typing KEYS letter keystrokes, press and release
                                    INTERVAL_MS apart: machine-speed injection (issue check 5).
+  uinput.py presses DEVNODE N      reads DEVNODE until N key presses arrived; prints their
+                                   kernel timestamps in ms, one per line (typing fidelity).
   uinput.py grab DEVNODE          EVIOCGRAB then release DEVNODE: succeeds only when no other
                                    reader holds a grab (typewarden must never grab; F44).
 """
@@ -71,6 +73,18 @@ def typing(keys, interval_ms):
     print(f"keys={keys}")
 
 
+def presses(node, count):
+    fd = os.open(node, os.O_RDONLY)
+    seen = []
+    while len(seen) < count:
+        data = os.read(fd, 24 * 64)
+        for off in range(0, len(data), 24):
+            sec, usec, kind, _code, value = struct.unpack("llHHi", data[off:off + 24])
+            if kind == EV_KEY and value == 1:
+                seen.append(sec * 1000 + usec / 1000)
+    print("\n".join(f"{t:.3f}" for t in seen[:count]))
+
+
 def grab(node):
     fd = os.open(node, os.O_RDONLY)
     fcntl.ioctl(fd, EVIOCGRAB, 1)
@@ -84,6 +98,8 @@ if __name__ == "__main__":
         pointer(int(args[0]), float(args[1]))
     elif mode == "type":
         typing(int(args[0]), float(args[1]))
+    elif mode == "presses":
+        presses(args[0], int(args[1]))
     elif mode == "grab":
         grab(args[0])
     else:
