@@ -14,6 +14,7 @@
 //! - [`daemon`]: the decision loop wiring input, engine, sessions, store and audit;
 //! - [`input`]: live `/dev/input` discovery, classification, passive reading and hotplug
 //!   (`unsafe` only in `input::sys`, the ioctl module).
+//! - [`notify`]: sd_notify readiness, watchdog and status messages to systemd.
 #![deny(unsafe_code)]
 
 pub mod audit;
@@ -24,6 +25,7 @@ pub mod engine;
 pub mod eval;
 pub mod input;
 pub mod logging;
+pub mod notify;
 pub mod replay;
 pub mod session;
 pub mod store;

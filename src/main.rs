@@ -60,6 +60,12 @@ enum Command {
     },
     /// Run a reproducible benchmark through the daemon's cleaning, engine and policy code.
     Evaluate(typewarden::eval::cli::EvaluateArgs),
+    /// Print a shell completion script (the packages install them; hidden from --help).
+    #[command(hide = true)]
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 fn main() -> ExitCode {
@@ -90,6 +96,12 @@ fn main() -> ExitCode {
         Command::Evaluate(args) => typewarden::eval::cli::run(args)
             .map(|()| ExitCode::SUCCESS)
             .map_err(anyhow::Error::from),
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "typewarden", &mut out);
+            write_stdout(&String::from_utf8_lossy(&out)).map(|()| ExitCode::SUCCESS)
+        }
     };
     result.unwrap_or_else(|e| {
         eprintln!("{e:#}");

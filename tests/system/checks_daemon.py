@@ -1,0 +1,263 @@
+"""System-tier steps for issue 7 checks 3 to 7 (and F44): enrollment by typing through the
+emulated keyboard, persistence across a restart and a power cut, the impostor lock and the
+escalation, the audit records, injection, restarts of the services around the daemon, a
+clean stop, and the measured figures. They need the daemon's decision loop; until it runs,
+they FAIL saying so."""
+import os
+import time
+
+from checks_base import need_session, wait_for, keyboard_node, TEST
+
+ENROLL_KEYS = int(os.environ.get("TW_ENROLL_KEYS", "600"))
+IMPOSTOR_KEYS = int(os.environ.get("TW_IMPOSTOR_KEYS", "400"))
+
+
+def enroll(t):
+    need_session(t)
+    t.daemon_pid()
+    since = t.now()
+    took = t.type_sample("owner", ENROLL_KEYS)
+    done = t.wait_records("enrollment_complete", since, 1, 30)
+    progress = t.records("enrollment_progress", since)
+    if not done:
+        raise t.Fail(f"{ENROLL_KEYS} owner keystrokes in {took:.0f} s: no enrollment_complete record "
+                     f"({len(progress)} enrollment_progress); set TW_ENROLL_KEYS if the engine needs more")
+    if done[0].get("TYPEWARDEN_UID") != "1000":
+        raise t.Fail(f"enrollment_complete for uid {done[0].get('TYPEWARDEN_UID')}, not alice's 1000")
+    t.state["enrolled"] = True
+    return f"{ENROLL_KEYS} keystrokes over {took:.0f} s; enrolled after {done[0].get('TYPEWARDEN_KEYSTROKES')} keystrokes"
+
+
+def profile_present(t):
+    files = t.check("find /var/lib/typewarden -type f | wc -l").strip()
+    rc, listing = t.sh("typewarden profile list --json")
+    if rc != 0 or not ("alice" in listing or "1000" in listing):
+        raise t.Fail(f"alice's profile not listed by `typewarden profile list --json` (rc {rc}): {listing.strip()[:200]}")
+    return f"{files} file(s) in the state directory; alice listed"
+
+
+def restart_keeps_profile(t):
+    if not t.state.get("enrolled"):
+        raise t.Fail("nothing enrolled (step 3.1 failed)")
+    since = t.now()
+    t.check("systemctl restart typewarden.service", 120)
+    quarantined = t.records("profile_quarantined", since)
+    if quarantined:
+        raise t.Fail("the profile was quarantined at restart")
+    return profile_present(t)
+
+
+def watch_lock_signals(t):
+    t.check("pkill -x busctl >/dev/null 2>&1; nohup busctl monitor --system "
+            "--match \"type='signal',interface='org.freedesktop.login1.Session',member='Lock'\" "
+            ">/run/tw-test/lock-signals.log 2>&1 &")
+
+
+def type_until_locked(t, sid):
+    hint = lambda: t.check(f"loginctl show-session {sid} -p LockedHint --value").strip()  # noqa: E731
+    typed = 0
+    while typed < IMPOSTOR_KEYS and hint() != "yes":
+        t.type_sample("impostor", 40)
+        typed += 40
+    return typed, hint() == "yes"
+
+
+def impostor_locks(t):
+    sid = need_session(t)
+    t.daemon_pid()
+    if not t.state.get("enrolled"):
+        raise t.Fail("nothing enrolled (step 3.1 failed)")
+    watch_lock_signals(t)
+    since = t.now()
+    typed, locked = type_until_locked(t, sid)
+    signal = "Member=Lock" in t.sh("cat /run/tw-test/lock-signals.log")[1]
+    requested = t.wait_records("lock_requested", since, 1, 10)
+    confirmed = t.wait_records("lock_confirmed", since, 1, 10)
+    if not (locked and signal and requested and confirmed):
+        raise t.Fail(f"after {typed} impostor keystrokes: Lock signal {signal}, LockedHint {locked}, "
+                     f"lock_requested {len(requested)}, lock_confirmed {len(confirmed)}")
+    t.check(f"loginctl unlock-session {sid}")
+    return f"locked after {typed} impostor keystrokes: Lock signal, LockedHint=yes, audit records"
+
+
+def escalation_without_locker(t):
+    sid = need_session(t)
+    t.daemon_pid()
+    if not t.state.get("enrolled"):
+        raise t.Fail("nothing enrolled (step 3.1 failed)")
+    t.check("touch /run/tw-test/locker-off")
+    try:
+        since = t.now()
+        for _ in range(IMPOSTOR_KEYS // 40):
+            t.type_sample("impostor", 40)
+            if t.records("lock_requested", since):
+                break
+        missed = t.wait_records("lock_not_confirmed", since, 1, 20)
+        escalated = t.wait_records("escalation", since, 1, 20)
+        if not (missed and escalated):
+            raise t.Fail(f"lock_not_confirmed {len(missed)}, escalation {len(escalated)}")
+        return f"no LockedHint: lock_not_confirmed then escalation ({escalated[0].get('TYPEWARDEN_ESCALATION', '?')})"
+    finally:
+        t.sh(f"rm -f /run/tw-test/locker-off; loginctl unlock-session {sid}")
+
+
+def journal_records(t):
+    started = t.records("daemon_started", "0")
+    if not started:
+        raise t.Fail("no daemon_started record in the journal")
+    s = started[-1]
+    if s.get("SYSLOG_IDENTIFIER") != "typewarden" or s.get("_SYSTEMD_UNIT") != "typewarden.service":
+        raise t.Fail(f"daemon_started has SYSLOG_IDENTIFIER={s.get('SYSLOG_IDENTIFIER')} _SYSTEMD_UNIT={s.get('_SYSTEMD_UNIT')}")
+    explained = t.check(f"journalctl -x --no-pager -u typewarden MESSAGE_ID={t.message_ids['daemon_started']}")
+    if "Subject: typewarden started" not in explained and "typewarden started" not in explained:
+        raise t.Fail("journalctl -x does not show the catalog text for daemon_started")
+    locks = t.records("lock_requested", "0")
+    if not locks:
+        raise t.Fail("daemon_started ok with catalog text, but no lock_requested record to inspect")
+    missing = [f for f in ("TYPEWARDEN_SESSION", "TYPEWARDEN_UID", "TYPEWARDEN_USER") if f not in locks[0]]
+    if missing:
+        raise t.Fail(f"lock_requested lacks {missing}")
+    return "daemon_started (catalog text via -x) and lock_requested with session/uid/user fields"
+
+
+def injected(t):
+    need_session(t)
+    t.daemon_pid()
+    since = t.now()
+    t.check(f"{TEST}/uinput.py type 200 5", 120)
+    found = t.wait_records("injected_typing", since, 1, 30)
+    if not found:
+        raise t.Fail("200 machine-speed uinput keystrokes (5 ms apart): no injected_typing record")
+    return "uinput typing reported as injected_typing"
+
+
+def threads_ctxt(t, pid):
+    out = t.check(f"cat /proc/{pid}/task/*/status | awk '/ctxt_switches/ {{ s += $2 }} END {{ print s }}'")
+    return int(out.strip())
+
+
+def cpu_ticks(t, pid):
+    f = t.check(f"cat /proc/{pid}/stat").split(")")[-1].split()
+    return int(f[11]) + int(f[12])
+
+
+def idle_rss(t):
+    pid = t.daemon_pid()
+    time.sleep(10)
+    kb = int(t.check(f"awk '/^VmRSS/ {{ print $2 }}' /proc/{pid}/status"))
+    t.state["rss_kb"] = kb
+    if kb >= 10 * 1024:
+        raise t.Fail(f"idle RSS {kb / 1024:.1f} MB, target under 10 MB")
+    return f"idle RSS {kb / 1024:.1f} MB (target < 10 MB)"
+
+
+def idle_wakeups(t):
+    pid = t.daemon_pid()
+    before = threads_ctxt(t, pid)
+    time.sleep(60)
+    after = threads_ctxt(t, pid)
+    return f"{after - before} context switches in 60 s idle (all threads; watchdog pings included)"
+
+
+def pointer_cpu(t):
+    pid = t.daemon_pid()
+    hz = int(t.check("getconf CLK_TCK"))
+    t.check(f"nohup {TEST}/uinput.py pointer 8000 20 >/run/tw-test/pointer.log 2>&1 &")
+    time.sleep(3)
+    t0, c0 = time.monotonic(), cpu_ticks(t, pid)
+    time.sleep(15)
+    t1, c1 = time.monotonic(), cpu_ticks(t, pid)
+    wait_for(t, lambda: "events=" in t.sh("cat /run/tw-test/pointer.log")[1], 30, "pointer generator did not finish")
+    rate = t.check("cat /run/tw-test/pointer.log").strip()
+    return f"daemon CPU {100 * (c1 - c0) / hz / (t1 - t0):.1f}% of one vCPU (TCG) while a uinput pointer sent {rate}"
+
+
+def survives_restart_of(unit):
+    def step(t):
+        pid = t.daemon_pid()
+        restarts = t.unit()["NRestarts"]
+        t.check(f"systemctl restart {unit}", 120)
+        time.sleep(8)
+        if t.daemon_pid() != pid or t.unit()["NRestarts"] != restarts:
+            raise t.Fail(f"typewarden restarted after {unit} restarted")
+        return f"PID {pid} kept running through a {unit} restart"
+    return step
+
+
+def no_grab(t):
+    """F44: the daemon holds no exclusive claim: another reader can still grab the keyboard."""
+    pid = t.daemon_pid()
+    node = keyboard_node(t)
+    held = t.sh(f"ls -l /proc/{pid}/fd | grep -c '{node}$'")[1].strip()
+    if held in ("", "0"):
+        raise t.Fail(f"the daemon does not have {node} open, so the check would prove nothing")
+    t.check(f"{TEST}/uinput.py grab {node}")
+    return f"daemon has {node} open; EVIOCGRAB by another reader still succeeds"
+
+
+def stop_clean(t):
+    t.daemon_pid()
+    since = t.now()
+    started = time.monotonic()
+    t.check("systemctl stop typewarden.service", 60)
+    took = time.monotonic() - started
+    u = t.unit()
+    stopping = t.records("daemon_stopping", since)
+    if u.get("Result") != "success" or u.get("ExecMainStatus") != "0" or not stopping:
+        raise t.Fail(f"Result={u.get('Result')} ExecMainStatus={u.get('ExecMainStatus')} daemon_stopping records {len(stopping)}")
+    return f"stopped in {took:.1f} s, Result=success, exit 0, daemon_stopping recorded"
+
+
+def power_cut(t):
+    if not t.state.get("enrolled"):
+        raise t.Fail("nothing enrolled (step 3.1 failed)")
+    t.check("systemctl start typewarden.service", 120)
+    time.sleep(2)
+    t.vm.power_cut()
+    seconds = t.boot()
+    t.check("systemctl is-system-running --wait", 180)
+    t.check(f"dpkg -i {TEST}/typewarden.deb", 120)
+    t.check("systemctl start typewarden.service", 120)
+    detail = profile_present(t)
+    if t.records("profile_quarantined", "0"):
+        raise t.Fail("the profile was quarantined after the power cut")
+    return f"SIGKILL of the VM, reboot in {seconds:.0f} s: {detail}"
+
+
+def remove_keeps_purge_deletes(t):
+    """The maintainer scripts on the real system: remove stops the daemon and keeps the
+    state directory's content (here on its own disk, a mount point); purge empties it."""
+    t.check("dpkg -s typewarden >/dev/null 2>&1 || dpkg -i /usr/lib/tw-test/typewarden.deb", 120)
+    t.check("touch /var/lib/typewarden/marker-profile")
+    t.check("dpkg -r typewarden", 120)
+    if t.sh("systemctl is-active typewarden.service")[1].strip() == "active":
+        raise t.Fail("the daemon still runs after dpkg -r")
+    if t.sh("test -e /var/lib/typewarden/marker-profile")[0] != 0:
+        raise t.Fail("dpkg -r deleted the state directory's content")
+    t.check("dpkg -P typewarden", 120)
+    left = t.check("find /var/lib/typewarden -mindepth 1 2>/dev/null | wc -l").strip()
+    if left != "0":
+        raise t.Fail(f"dpkg -P left {left} entries in /var/lib/typewarden")
+    if t.sh("test -e /etc/typewarden/typewarden.toml")[0] == 0:
+        raise t.Fail("dpkg -P left the conffile")
+    return "remove: stopped, state kept; purge: state (a mount point) emptied, conffile gone"
+
+
+STEPS = [
+    ("3.1", "enroll-by-typing", enroll),
+    ("3.2", "profile-survives-restart", restart_keeps_profile),
+    ("4.1", "impostor-locks-session", impostor_locks),
+    ("4.2", "escalation-without-locker", escalation_without_locker),
+    ("4.3", "journal-audit-records", journal_records),
+    ("5", "injected-typing-reported", injected),
+    ("7.1", "idle-rss", idle_rss),
+    ("7.2", "idle-wakeups-per-minute", idle_wakeups),
+    ("7.3", "cpu-at-8000-pointer-events", pointer_cpu),
+    ("F44", "no-exclusive-grab", no_grab),
+    ("6.1", "survives-journald-restart", survives_restart_of("systemd-journald")),
+    ("6.2", "survives-logind-restart", survives_restart_of("systemd-logind")),
+    ("6.3", "survives-dbus-restart", survives_restart_of("dbus")),
+    ("6.4", "stop-is-clean", stop_clean),
+    ("3.3", "profile-survives-power-cut", power_cut),
+    ("pkg", "remove-keeps-purge-deletes", remove_keeps_purge_deletes),
+]
