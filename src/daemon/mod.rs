@@ -156,6 +156,17 @@ async fn serve(
     let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signal)?;
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signal)?;
     let mut save = tokio::time::interval(SAVE_EVERY);
+    let notifier = crate::notify::Notifier::from_env().unwrap_or_else(|e| {
+        tracing::warn!("sd_notify: {e}");
+        crate::notify::Notifier::disabled()
+    });
+    // F03: the watchdog is pinged from this loop, so a wedged loop gets the unit restarted.
+    let mut watchdog = tokio::time::interval(
+        crate::notify::watchdog_interval().map_or(Duration::from_secs(3600), |w| w / 2),
+    );
+    if let Err(e) = notifier.ready() {
+        tracing::warn!("sd_notify READY: {e}");
+    }
     let mut clock = Clock {
         replay: replaying,
         last_event_us: None,
@@ -178,6 +189,12 @@ async fn serve(
                 Err(e) => { tracing::error!("lock task: {e}"); continue }
             },
             _ = save.tick() => Event::SaveTick,
+            _ = watchdog.tick() => {
+                if let Err(e) = notifier.watchdog() {
+                    tracing::warn!("sd_notify WATCHDOG: {e}");
+                }
+                continue;
+            }
             _ = term.recv() => break,
             _ = int.recv() => break,
         };
@@ -227,6 +244,9 @@ async fn serve(
         now,
     );
     tasks.abort_all();
+    if let Err(e) = notifier.stopping() {
+        tracing::warn!("sd_notify STOPPING: {e}");
+    }
     Ok(())
 }
 
