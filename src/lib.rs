@@ -14,16 +14,20 @@
 //! - [`daemon`]: the decision loop wiring input, engine, sessions, store and audit;
 //! - [`input`]: live `/dev/input` discovery, classification, passive reading and hotplug
 //!   (`unsafe` only in `input::sys`, the ioctl module).
+//! - [`ctl`]: the control commands of the CLI (`status`, `profile`, `pause`, …);
+//! - [`ipc`]: the D-Bus control surface (polkit-checked API, signals) and its client;
 //! - [`notify`]: sd_notify readiness, watchdog and status messages to systemd.
 #![deny(unsafe_code)]
 
 pub mod audit;
 pub mod config;
 pub mod core;
+pub mod ctl;
 pub mod daemon;
 pub mod engine;
 pub mod eval;
 pub mod input;
+pub mod ipc;
 pub mod logging;
 pub mod notify;
 pub mod replay;

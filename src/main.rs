@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use typewarden::config::{self, Config, LoadOptions};
-use typewarden::{daemon, input, replay};
+use typewarden::{ctl, daemon, input, replay};
 
 #[derive(Parser)]
 #[command(
@@ -60,6 +60,36 @@ enum Command {
     },
     /// Run a reproducible benchmark through the daemon's cleaning, engine and policy code.
     Evaluate(typewarden::eval::cli::EvaluateArgs),
+    /// Show what the running daemon does (as root or with --admin: sessions and live trust).
+    Status {
+        /// Print the reply as JSON (stable keys, see typewarden(8)).
+        #[arg(long)]
+        json: bool,
+        /// Ask for the administrator's view even when not root (polkit asks for a password).
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Show, list, reset or delete typing profiles.
+    #[command(subcommand)]
+    Profile(typewarden::ctl::ProfileCommand),
+    /// Pause verification for DURATION (90s, 15m, 2h, 1h30m; at most 24h).
+    Pause {
+        /// How long.
+        duration: String,
+    },
+    /// End a pause now.
+    Resume,
+    /// Reload the configuration files (as SIGHUP does); a bad file is rejected.
+    Reload {
+        /// Print the reply as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Switch between enforce and monitor until the next reload or restart.
+    Mode {
+        /// enforce or monitor.
+        mode: typewarden::ctl::ModeArg,
+    },
     /// Print a shell completion script (the packages install them; hidden from --help).
     #[command(hide = true)]
     Completions {
@@ -70,18 +100,33 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::CheckConfig { path } => check_config(path.or(cli.config).as_deref()),
+    let control = match cli.command {
+        Command::Status { json, admin } => ctl::Command::Status { json, admin },
+        Command::Profile(p) => ctl::Command::Profile(p),
+        Command::Pause { duration } => ctl::Command::Pause(duration),
+        Command::Resume => ctl::Command::Resume,
+        Command::Reload { json } => ctl::Command::Reload { json },
+        Command::Mode { mode } => ctl::Command::Mode(mode),
+        other => return run(other, cli.config),
+    };
+    // Exit codes of the control commands are documented in typewarden(8).
+    ExitCode::from(ctl::run(control, &typewarden::session::Bus::System))
+}
+
+fn run(command: Command, config: Option<PathBuf>) -> ExitCode {
+    let cli_config = config;
+    let result = match command {
+        Command::CheckConfig { path } => check_config(path.or(cli_config).as_deref()),
         Command::Replay { json, files } => {
-            load_config(cli.config).and_then(|c| replay(&c, json, &files))
+            load_config(cli_config).and_then(|c| replay(&c, json, &files))
         }
-        Command::Devices { json } => load_config(cli.config).and_then(|c| devices(&c, json)),
+        Command::Devices { json } => load_config(cli_config).and_then(|c| devices(&c, json)),
         Command::Daemon {
             state_dir,
             replay,
             speed,
             journal_socket,
-        } => load_config(cli.config).and_then(|c| {
+        } => load_config(cli_config.clone()).and_then(|c| {
             let state_dir = state_dir
                 .or_else(|| c.state_dir.clone())
                 .unwrap_or_else(typewarden::store::default_state_dir);
@@ -90,6 +135,7 @@ fn main() -> ExitCode {
                 journal_socket,
                 replay,
                 speed,
+                config_path: cli_config,
             };
             run_daemon(c, opts)
         }),
@@ -102,6 +148,13 @@ fn main() -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "typewarden", &mut out);
             write_stdout(&String::from_utf8_lossy(&out)).map(|()| ExitCode::SUCCESS)
         }
+        // Handled by `main` before.
+        Command::Status { .. }
+        | Command::Profile(_)
+        | Command::Pause { .. }
+        | Command::Resume
+        | Command::Reload { .. }
+        | Command::Mode { .. } => Ok(ExitCode::FAILURE),
     };
     result.unwrap_or_else(|e| {
         eprintln!("{e:#}");

@@ -96,6 +96,13 @@ pub enum AuditEvent {
         reason: QuarantineReason,
         quarantined_path: PathBuf,
     },
+    /// A profile file of a newer version is kept; its owner is not verified meanwhile.
+    ProfileNewerVersion {
+        profile: Identity,
+        format_version: u16,
+        payload_version: u16,
+        path: PathBuf,
+    },
     /// A configuration was rejected; the previous one stays.
     ConfigRejected {
         path: PathBuf,
@@ -110,6 +117,8 @@ pub enum AuditEvent {
         action: AdminAction,
         decision: Decision,
         target: Option<Identity>,
+        /// The action's argument when it has one: the mode set, the pause in seconds.
+        argument: Option<Token>,
     },
     /// Protection is degraded.
     DegradedProtection {
@@ -143,6 +152,7 @@ impl AuditEvent {
             E::DeviceRemoved { .. } => EventKind::DeviceRemoved,
             E::DeviceIgnored { .. } => EventKind::DeviceIgnored,
             E::ProfileQuarantined { .. } => EventKind::ProfileQuarantined,
+            E::ProfileNewerVersion { .. } => EventKind::ProfileNewerVersion,
             E::ConfigRejected { .. } => EventKind::ConfigRejected,
             E::ConfigReloaded { .. } => EventKind::ConfigReloaded,
             E::AdminAction { .. } => EventKind::AdminActionTaken,

@@ -79,6 +79,8 @@ kinds! {
     DeviceIgnored = "device_ignored", "27199f80cb6c42ccb36af05f921813c6", Info;
     /// A profile file was moved aside; its user trains again.
     ProfileQuarantined = "profile_quarantined", "3ef03e78c934471eacb719a23cae9a31", Warning;
+    /// A profile written by a newer typewarden is kept, unread and not overwritten.
+    ProfileNewerVersion = "profile_newer_version", "e4384a011ad04ff08ffdf7ad8561c97f", Warning;
     /// A configuration was rejected; the previous one stays.
     ConfigRejected = "config_rejected", "a7fae432ef8e4ffaa4f141770c018889", Err;
     /// A configuration was loaded.

@@ -225,6 +225,21 @@ impl AuditEvent {
                     display_path(quarantined_path)
                 )
             }
+            E::ProfileNewerVersion {
+                profile,
+                format_version,
+                payload_version,
+                path,
+            } => {
+                f.add("TYPEWARDEN_PROFILE", profile)
+                    .add("TYPEWARDEN_FORMAT_VERSION", format_version)
+                    .add("TYPEWARDEN_PAYLOAD_VERSION", payload_version);
+                f.path(path);
+                format!(
+                    "Profile {profile} at {} was written by a newer typewarden (format {format_version}, payload {payload_version}); kept untouched, its owner is not verified by this version",
+                    display_path(path)
+                )
+            }
             E::ConfigRejected {
                 path,
                 line,
@@ -255,6 +270,7 @@ impl AuditEvent {
                 action,
                 decision,
                 target,
+                argument,
             } => {
                 f.add("TYPEWARDEN_CALLER_UID", caller_uid)
                     .add("TYPEWARDEN_ACTION", action.as_str());
@@ -263,8 +279,12 @@ impl AuditEvent {
                     f.add("TYPEWARDEN_PROFILE", t);
                     format!(" on profile {t}")
                 });
+                let with = argument.as_ref().map_or(String::new(), |a| {
+                    f.add("TYPEWARDEN_ARGUMENT", a);
+                    format!(" ({a})")
+                });
                 format!(
-                    "Action {} by uid {caller_uid}{on} {}",
+                    "Action {}{with} by uid {caller_uid}{on} {}",
                     action.as_str(),
                     decision.as_str()
                 )

@@ -11,9 +11,12 @@
 //!   and only to the engine of that seat's owner: two users' typing never mixes (F39);
 //! - a pause cuts the device's chain before its next keystroke is fed, so no latency spans
 //!   a pause;
-//! - at most one lock request per seat is in flight; monitor mode never requests one.
+//! - at most one lock request per seat is in flight; monitor mode never requests one;
+//! - while an administrator's pause lasts nothing is scored or learned (`brain_admin.rs`).
 
 use super::audits;
+#[path = "brain_admin.rs"]
+mod admin;
 use super::event::{Action, Event, Resolved};
 use super::profile_file::StoredProfile;
 use crate::audit::fields::{DegradedReason, IgnoreReason, Mode as AuditMode, SeatId, Token};
@@ -27,6 +30,7 @@ use crate::session::{
     Escalation, FalseLockDetector, Gate, LockTarget, SeatGate, SessionEvent, SessionInfo,
 };
 use crate::store::Identity;
+pub use admin::{SessionSnapshot, UserSnapshot};
 use std::collections::{HashMap, HashSet};
 
 /// The settings the decision core needs (from the configuration).
@@ -88,6 +92,8 @@ pub struct Brain {
     locking: HashSet<String>,
     false_locks: FalseLockDetector,
     degraded: HashSet<(DegradedReason, Option<u32>)>,
+    /// Verification is paused until this monotonic ms (issue 6).
+    paused_until: Option<u64>,
 }
 
 impl Brain {
@@ -102,6 +108,7 @@ impl Brain {
             users: HashMap::new(),
             locking: HashSet::new(),
             degraded: HashSet::new(),
+            paused_until: None,
         }
     }
 
@@ -240,9 +247,12 @@ impl Brain {
         };
         let owner = self.owners.get(&dev.seat).filter(|o| !o.resolved.exempt);
         let user = owner.and_then(|o| self.users.get_mut(&o.resolved.identity));
-        let (Gate::Allowed, Some(owner), Some(user)) =
-            (self.gate.gate(&dev.seat, now.ms), owner, user)
-        else {
+        let (Gate::Allowed, Some(owner), Some(user), None) = (
+            self.gate.gate(&dev.seat, now.ms),
+            owner,
+            user,
+            self.paused_until,
+        ) else {
             dev.needs_cut = true;
             return;
         };
@@ -398,6 +408,7 @@ impl Brain {
                     self.drop_owner(&info.seat, out);
                     match self.users.get_mut(&resolved.identity) {
                         Some(u) => {
+                            admin::renew(&self.s.engine, u);
                             u.engine.on_unlock(now.us);
                             u.scored = 0;
                         }
@@ -429,6 +440,7 @@ impl Brain {
         };
         if let Some(u) = self.users.get_mut(&o.resolved.identity) {
             // An unlock resets trust and starts the grace period.
+            admin::renew(&self.s.engine, u);
             u.engine.on_unlock(now.us);
             u.scored = 0;
             if let Some(elapsed_ms) = self.false_locks.unlocked(session, now.ms) {

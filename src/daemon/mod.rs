@@ -1,20 +1,25 @@
 //! The daemon: the imperative shell around the decision core.
 //!
-//! Owns: the runtime wiring. Adapters (input or replay, the logind tracker, signals, a
-//! timer) send [`Event`]s to one loop; the loop hands each to [`Brain`] and carries out the
-//! [`Action`]s it returns: audit records, lock requests (as tasks that answer with
-//! [`Event::LockDone`]), profile loads and saves.
+//! Owns: the runtime wiring. Adapters (input or replay, the logind tracker, the D-Bus API,
+//! signals, a timer) send [`Event`]s or requests to one loop; the loop hands each to
+//! [`Brain`] and carries out the [`Action`]s it returns: audit records, lock requests (as
+//! tasks that answer with [`Event::LockDone`]), profile loads and saves. API requests and
+//! reloads (D-Bus or SIGHUP) are answered by [`control`] inside the same loop.
 //!
 //! Invariants: nothing blocks the loop on the keystroke path (audit is a queue, locks are
 //! tasks, saves happen on switches, sleep, a timer and shutdown only); no error from one
-//! adapter stops the others.
+//! adapter stops the others; the loop never waits for the D-Bus adapter (replies are
+//! oneshots, notices a bounded queue).
 
+mod audit_sink;
 mod audits;
 pub mod brain;
+mod control;
 pub mod event;
 pub mod profile_file;
 mod replay_source;
 mod resolve;
+mod view;
 
 pub use brain::{Brain, Now, Settings};
 pub use event::{Action, Event, Resolved};
@@ -23,8 +28,11 @@ use crate::audit::fields::{DegradedReason, Mode as AuditMode, StopReason};
 use crate::audit::{Audit, AuditConfig, AuditEvent, AuditHandle};
 use crate::config::{Config, Mode};
 use crate::input::manager::{Manager, ManagerConfig};
+use crate::ipc::server::{self as api, ServerConfig};
 use crate::session::{lock_session, run_tracker, Bus, SessionConfig};
 use crate::store::{LoadOutcome, Persistence, Store};
+use audit_sink::Auditor;
+use control::Control;
 use profile_file::StoredProfile;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -50,6 +58,8 @@ pub struct Options {
     pub replay: Option<Vec<PathBuf>>,
     /// Replay pacing: 1 = real time, 0 = as fast as possible.
     pub speed: f64,
+    /// `--config PATH`, read again on reload (`None`: the `/etc` files).
+    pub config_path: Option<PathBuf>,
 }
 
 /// Why the daemon could not run.
@@ -89,7 +99,7 @@ pub async fn run(config: Config, opts: Options) -> Result<(), DaemonError> {
         version: env!("CARGO_PKG_VERSION"),
         mode,
     });
-    let result = serve(&config, &opts, traces, &ah).await;
+    let result = serve(config, &opts, traces, &ah).await;
     let reason = match (&result, opts.replay.is_some()) {
         (Err(_), _) => StopReason::Error,
         (Ok(()), true) => StopReason::ReplayFinished,
@@ -102,11 +112,20 @@ pub async fn run(config: Config, opts: Options) -> Result<(), DaemonError> {
 }
 
 async fn serve(
-    config: &Config,
+    config: Config,
     opts: &Options,
     traces: Option<Vec<crate::trace::Trace>>,
     ah: &AuditHandle,
 ) -> Result<(), DaemonError> {
+    let (notice_tx, notice_rx) = mpsc::channel(api::NOTICE_QUEUE);
+    let (request_tx, mut request_rx) = mpsc::channel(64);
+    let ah = &Auditor::new(ah.clone(), Some(notice_tx));
+    let mut control = Control {
+        config,
+        config_path: opts.config_path.clone(),
+        last_status: None,
+    };
+    let config = &control.config.clone();
     let store = Store::open(&opts.state_dir)?;
     if let Persistence::Volatile { .. } = store.persistence() {
         ah.emit(&AuditEvent::DegradedProtection {
@@ -114,7 +133,6 @@ async fn serve(
             subject: None,
         });
     }
-    let session_cfg = config.session.clone();
     let mut brain = Brain::new(settings(config));
     let (itx, mut irx) = mpsc::channel(1024);
     let mut tasks = JoinSet::new();
@@ -150,11 +168,13 @@ async fn serve(
     tasks.spawn(run_tracker(
         Bus::System,
         vec!["seat0".into()],
-        session_cfg.clone(),
+        config.session.clone(),
         stx,
     ));
+    tasks.spawn(api::run(ServerConfig::default(), request_tx, notice_rx));
     let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signal)?;
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signal)?;
+    let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signal)?;
     let mut save = tokio::time::interval(SAVE_EVERY);
     let notifier = crate::notify::Notifier::from_env().unwrap_or_else(|e| {
         tracing::warn!("sd_notify: {e}");
@@ -174,6 +194,10 @@ async fn serve(
     let mut locks = JoinSet::new();
     let mut input_open = true;
     loop {
+        // An administrator's pause ends by itself (issue 6: bounded).
+        let pause_left = brain
+            .paused_until()
+            .map(|until| Duration::from_millis(until.saturating_sub(clock.now().ms)));
         let event = tokio::select! {
             e = irx.recv(), if input_open => match e {
                 Some(e) => Event::Input(e),
@@ -181,8 +205,31 @@ async fn serve(
                 None => { input_open = false; continue }
             },
             Some(e) = srx.recv() => {
-                let r = resolve::resolve(&e, &session_cfg, config);
+                let r = resolve::resolve(&e, &control.config.session, &control.config);
                 Event::Session(e, r)
+            }
+            Some(req) = request_rx.recv() => {
+                let now = clock.now();
+                let mut cx = control::Ctx { brain: &mut brain, store: &store, audit: ah, now, out: Vec::new() };
+                control.handle(req, &mut cx);
+                let actions = std::mem::take(&mut cx.out);
+                execute(actions, &mut brain, &store, ah, &mut locks, &control.config.session, now);
+                announce(&mut control, &brain, ah);
+                continue;
+            }
+            _ = hup.recv() => {
+                let now = clock.now();
+                let mut cx = control::Ctx { brain: &mut brain, store: &store, audit: ah, now, out: Vec::new() };
+                // Errors are logged and audited inside; the running configuration stays.
+                let _ = control.reload(&mut cx);
+                announce(&mut control, &brain, ah);
+                continue;
+            }
+            _ = tokio::time::sleep(pause_left.unwrap_or_default()), if pause_left.is_some() => {
+                let now = clock.now();
+                let actions = brain.expire_pause(now);
+                execute(actions, &mut brain, &store, ah, &mut locks, &control.config.session, now);
+                continue;
             }
             Some(done) = locks.join_next(), if !locks.is_empty() => match done {
                 Ok(e) => e,
@@ -200,6 +247,7 @@ async fn serve(
         };
         let now = clock.observe(&event);
         let session_known = matches!(event, Event::Session(..));
+        let keystroke = matches!(event, Event::Input(crate::input::InputEvent::Timing(_)));
         let actions = brain.handle(event, now);
         execute(
             actions,
@@ -207,9 +255,12 @@ async fn serve(
             &store,
             ah,
             &mut locks,
-            &session_cfg,
+            &control.config.session,
             now,
         );
+        if !keystroke {
+            announce(&mut control, &brain, ah);
+        }
         if session_known {
             if let Some(ready) = sessions_ready.take() {
                 let _ = ready.send(());
@@ -227,7 +278,7 @@ async fn serve(
                 &store,
                 ah,
                 &mut locks,
-                &session_cfg,
+                &control.config.session,
                 now,
             );
         }
@@ -240,7 +291,7 @@ async fn serve(
         &store,
         ah,
         &mut JoinSet::new(),
-        &session_cfg,
+        &control.config.session,
         now,
     );
     tasks.abort_all();
@@ -248,6 +299,15 @@ async fn serve(
         tracing::warn!("sd_notify STOPPING: {e}");
     }
     Ok(())
+}
+
+/// Tells the adapter when the public status changed (`Manager.StatusChanged`).
+fn announce(control: &mut Control, brain: &Brain, ah: &Auditor) {
+    let status = control::public_status(brain);
+    if control.last_status.as_ref() != Some(&status) {
+        control.last_status = Some(status.clone());
+        ah.status(status);
+    }
 }
 
 fn settings(c: &Config) -> Settings {
@@ -266,7 +326,7 @@ fn execute(
     actions: Vec<Action>,
     brain: &mut Brain,
     store: &Store,
-    ah: &AuditHandle,
+    ah: &Auditor,
     locks: &mut JoinSet<Event>,
     session_cfg: &SessionConfig,
     now: Now,
@@ -295,6 +355,20 @@ fn execute(
                         Some(profile.0)
                     }
                     Ok(LoadOutcome::Missing) => None,
+                    Ok(LoadOutcome::Newer {
+                        format_version,
+                        payload_version,
+                    }) => {
+                        // A downgrade: the file is kept untouched and this identity is not
+                        // scored (an empty profile trained now could never be saved).
+                        ah.emit(&AuditEvent::ProfileNewerVersion {
+                            profile: id.clone(),
+                            format_version,
+                            payload_version,
+                            path: store.path_of(&id),
+                        });
+                        continue;
+                    }
                     Ok(LoadOutcome::Quarantined {
                         reason,
                         quarantined_path,

@@ -54,6 +54,11 @@ impl SeatGate {
         }
     }
 
+    /// A new settle window (configuration reload); settling already under way keeps its end.
+    pub fn set_settle_ms(&mut self, settle_ms: u64) {
+        self.settle_ms = settle_ms;
+    }
+
     /// Applies one tracker event observed at `now_ms`.
     pub fn apply(&mut self, event: &SessionEvent, now_ms: u64) -> Option<SeatSwitch> {
         let settle = now_ms.saturating_add(self.settle_ms);
@@ -172,6 +177,11 @@ impl FalseLockDetector {
             window_ms,
             locked_at: HashMap::new(),
         }
+    }
+
+    /// A new window (configuration reload); locks already recorded keep their time.
+    pub fn set_window_ms(&mut self, window_ms: u64) {
+        self.window_ms = window_ms;
     }
 
     /// Records that typewarden's lock of `session` was confirmed at `now_ms`.

@@ -14,7 +14,8 @@
 //! The checksum covers the header too, so a flipped bit in the kind, version or length is
 //! caught even when it yields another plausible value. CRC-32 guards against torn or rotted
 //! files, not against a forger: whoever can write the 0700 root-owned state directory is
-//! root already. Invariant: [`decode`] accepts exactly what [`encode`] wrote.
+//! root already. Invariant: [`decode`] accepts exactly what [`encode`] wrote, and files of
+//! a newer format version that keep this header (the forward-compatibility contract).
 
 use super::quarantine::QuarantineReason;
 
@@ -32,6 +33,9 @@ pub const MAX_FILE: usize = HEADER_LEN + MAX_PAYLOAD;
 /// A payload as found in a valid container.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Decoded<'a> {
+    /// Container format version: [`FORMAT_VERSION`], or newer (written by a later
+    /// typewarden: the caller keeps such a file and does not read its payload).
+    pub format_version: u16,
     /// Payload kind tag.
     pub kind: [u8; 4],
     /// Payload schema version.
@@ -70,7 +74,11 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, QuarantineReason> {
         return Err(QuarantineReason::BadMagic);
     }
     let version = u16::from_le_bytes([bytes[6], bytes[7]]);
-    if version != FORMAT_VERSION {
+    // Older than the first format: never written by any typewarden. A newer version is
+    // checked like ours: every later format keeps this 22-byte header (magic, version,
+    // kind, payload version, length, CRC of header and payload), so a flipped bit in the
+    // version field is still caught by the checksum and never taken for a newer file.
+    if version < FORMAT_VERSION {
         return Err(QuarantineReason::UnknownFormatVersion { version });
     }
     let kind = [bytes[8], bytes[9], bytes[10], bytes[11]];
@@ -91,6 +99,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded<'_>, QuarantineReason> {
         return Err(QuarantineReason::ChecksumMismatch);
     }
     Ok(Decoded {
+        format_version: version,
         kind,
         payload_version,
         payload,
@@ -152,11 +161,15 @@ mod tests {
         assert_eq!(decode(&b), Err(QuarantineReason::BadMagic));
         assert_eq!(decode(b"hello"), Err(QuarantineReason::BadMagic));
         let mut b = good.clone();
-        b[6..8].copy_from_slice(&2u16.to_le_bytes());
+        b[6..8].copy_from_slice(&0u16.to_le_bytes());
         assert_eq!(
             decode(&b),
-            Err(QuarantineReason::UnknownFormatVersion { version: 2 })
+            Err(QuarantineReason::UnknownFormatVersion { version: 0 })
         );
+        // A newer version must carry a matching checksum, or it is a flipped bit.
+        let mut b = good.clone();
+        b[6..8].copy_from_slice(&2u16.to_le_bytes());
+        assert_eq!(decode(&b), Err(QuarantineReason::ChecksumMismatch));
         let mut b = good.clone();
         b[14..18].copy_from_slice(&u32::MAX.to_le_bytes());
         assert_eq!(

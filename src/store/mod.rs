@@ -6,11 +6,13 @@
 //!   file holds the old or the new profile in full;
 //! - a load either returns a verified profile, reports it missing, or quarantines the file
 //!   (`quarantine.rs`) and says why: a bad file never crashes the daemon, is never deleted,
-//!   and never blocks enrollment from restarting;
+//!   and never blocks enrollment from restarting; a file of a newer version is not
+//!   corrupt: it is kept as it is and never overwritten;
 //! - nothing here logs, and errors name paths and OS errors, never file content.
 //!
 //! Saves are meant for periodic, shutdown and sleep paths, never the keystroke path.
 
+mod admin;
 mod atomic;
 mod dir;
 mod format;
@@ -18,6 +20,7 @@ mod identity;
 mod quarantine;
 mod read;
 
+pub use admin::{FileFacts, Inspection};
 pub use atomic::SaveStep;
 pub use dir::{default_state_dir, Persistence, DEFAULT_STATE_DIR};
 pub use format::{FORMAT_VERSION, MAX_PAYLOAD};
@@ -66,6 +69,14 @@ pub enum LoadOutcome<T> {
     },
     /// No profile: enrollment starts.
     Missing,
+    /// A newer typewarden wrote the file (a downgrade): it is kept untouched and never
+    /// overwritten ([`Store::save`] refuses); the caller does not score this identity.
+    Newer {
+        /// Container format version found.
+        format_version: u16,
+        /// Payload schema version found.
+        payload_version: u16,
+    },
     /// The file was moved aside; the caller audits it and restarts enrollment.
     Quarantined {
         /// Why.
@@ -117,6 +128,13 @@ pub enum StoreError {
     Serialize {
         /// Whose profile.
         identity: Identity,
+    },
+    /// The file was written by a newer typewarden; it is not overwritten (issue 6: an
+    /// upgrade, or a rollback, never destroys a profile).
+    #[error("{path} was written by a newer typewarden; not overwriting it")]
+    NewerVersion {
+        /// The profile path.
+        path: PathBuf,
     },
     /// A corrupt file could not be moved aside.
     #[error("cannot quarantine {path} ({reason}): {source}")]
@@ -178,11 +196,20 @@ impl Store {
             read::Read::Missing => return Ok(LoadOutcome::Missing),
             read::Read::Bad(reason) => reason,
             read::Read::Good(bytes) => match read::decode_profile::<T>(&bytes) {
-                Ok((profile, None)) => return Ok(LoadOutcome::Loaded(profile)),
-                Ok((profile, Some(from_version))) => {
+                Ok(read::Found::Current(profile)) => return Ok(LoadOutcome::Loaded(profile)),
+                Ok(read::Found::Migrated(profile, from_version)) => {
                     return Ok(LoadOutcome::Migrated {
                         profile,
                         from_version,
+                    })
+                }
+                Ok(read::Found::Newer {
+                    format_version,
+                    payload_version,
+                }) => {
+                    return Ok(LoadOutcome::Newer {
+                        format_version,
+                        payload_version,
                     })
                 }
                 Err(reason) => reason,
@@ -221,6 +248,11 @@ impl Store {
         }
         let bytes = format::encode(T::KIND, T::VERSION, &payload);
         let name = id.file_name();
+        if read::is_newer(&self.dir, &name, T::KIND, T::VERSION) {
+            return Err(StoreError::NewerVersion {
+                path: self.dir.join(&name),
+            });
+        }
         atomic::replace(&self.dir, &name, &bytes).map_err(|(step, source)| StoreError::Save {
             path: self.dir.join(&name),
             step,

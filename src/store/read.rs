@@ -94,28 +94,76 @@ fn classify_open_error(e: io::Error) -> Result<Read, io::Error> {
     }
 }
 
-/// Container → kind and version checks → deserialize or migrate. `Some(v)` marks a migration.
-pub(super) fn decode_profile<T: Persisted>(
-    bytes: &[u8],
-) -> Result<(T, Option<u16>), QuarantineReason> {
+/// A payload that verified.
+pub(super) enum Found<T> {
+    /// At the current version.
+    Current(T),
+    /// Migrated from this older payload version.
+    Migrated(T, u16),
+    /// Written by a newer typewarden: kept as it is, never read, never overwritten.
+    Newer {
+        /// Container format version.
+        format_version: u16,
+        /// Payload schema version.
+        payload_version: u16,
+    },
+}
+
+/// Container → kind and version checks → deserialize or migrate.
+pub(super) fn decode_profile<T: Persisted>(bytes: &[u8]) -> Result<Found<T>, QuarantineReason> {
     let d = format::decode(bytes)?;
+    if d.format_version > format::FORMAT_VERSION {
+        // Its layout past the header is unknown, so its kind cannot be trusted either.
+        return Ok(Found::Newer {
+            format_version: d.format_version,
+            payload_version: d.payload_version,
+        });
+    }
     if d.kind != T::KIND {
         return Err(QuarantineReason::WrongKind);
     }
     if d.payload_version > T::VERSION {
-        return Err(QuarantineReason::FuturePayloadVersion {
-            version: d.payload_version,
+        return Ok(Found::Newer {
+            format_version: d.format_version,
+            payload_version: d.payload_version,
         });
     }
     if d.payload_version == T::VERSION {
         // serde_json errors can quote payload text: map to a fixed reason.
         return serde_json::from_slice(d.payload)
-            .map(|p| (p, None))
+            .map(Found::Current)
             .map_err(|_| QuarantineReason::PayloadUndecodable);
     }
     T::migrate(d.payload_version, d.payload)
-        .map(|p| (p, Some(d.payload_version)))
+        .map(|p| Found::Migrated(p, d.payload_version))
         .map_err(|_: MigrateError| QuarantineReason::MigrationFailed {
             from_version: d.payload_version,
         })
+}
+
+/// Whether the file at `dir/name` has a header of a newer version (format, or payload of
+/// kind `kind` beyond `version`). Reads only the header; any problem reading it is "no":
+/// then the save goes ahead as before.
+pub(super) fn is_newer(dir: &Path, name: &str, kind: [u8; 4], version: u16) -> bool {
+    let flags = nix::fcntl::OFlag::O_NOFOLLOW | nix::fcntl::OFlag::O_NONBLOCK;
+    let Ok(file) = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits())
+        .open(dir.join(name))
+    else {
+        return false;
+    };
+    if !file.metadata().is_ok_and(|m| m.file_type().is_file()) {
+        return false;
+    }
+    let mut h = [0u8; format::HEADER_LEN];
+    if file.take(h.len() as u64).read_exact(&mut h).is_err() || h[0..6] != format::MAGIC {
+        return false;
+    }
+    let format_version = u16::from_le_bytes([h[6], h[7]]);
+    let payload_version = u16::from_le_bytes([h[12], h[13]]);
+    format_version > format::FORMAT_VERSION
+        || (format_version == format::FORMAT_VERSION
+            && h[8..12] == kind
+            && payload_version > version)
 }

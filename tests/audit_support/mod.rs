@@ -111,6 +111,12 @@ pub fn samples() -> Vec<AuditEvent> {
                 "/var/lib/typewarden/uid-1000.profile.quarantined.1700000000",
             ),
         },
+        AuditEvent::ProfileNewerVersion {
+            profile: Identity::Uid(1000),
+            format_version: 2,
+            payload_version: 1,
+            path: PathBuf::from("/var/lib/typewarden/uid-1000.profile"),
+        },
         AuditEvent::ConfigRejected {
             path: PathBuf::from("/etc/typewarden/typewarden.toml"),
             line: Some(12),
@@ -125,6 +131,8 @@ pub fn samples() -> Vec<AuditEvent> {
             action: AdminAction::ResetProfile,
             decision: Decision::Allowed,
             target: Some(Identity::Uid(1000)),
+            // Reset has no argument; set so that every catalog field is exercised.
+            argument: Some(Token::new("600").unwrap()),
         },
         AuditEvent::DegradedProtection {
             reason: DegradedReason::StateNotPersistent,

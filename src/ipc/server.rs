@@ -1,0 +1,573 @@
+//! The D-Bus adapter: owns `io.github.typewarden1` on the system bus, authorizes every call,
+//! forwards it to the decision loop and answers from the loop's reply; emits the loop's
+//! notices as signals.
+//!
+//! Authorization of each call: the caller's uid from the bus daemon
+//! (`GetConnectionUnixUser`), then polkit with the caller's unique name as subject (uid 0
+//! skips polkit, as systemd's `bus_verify_polkit_async` does: root can read the state
+//! directory anyway). The message's `ALLOW_INTERACTIVE_AUTHORIZATION` header flag decides
+//! whether polkit may ask the user for a password. Denied calls are forwarded too, so the
+//! loop audits them.
+//!
+//! Invariants: every outgoing call has a deadline; at most [`MAX_IN_FLIGHT`] calls, and
+//! [`MAX_PER_UID`] per caller uid, are in progress (others get `Busy` at once), so neither
+//! a hanging polkit nor a flooding peer can pile up work; the loop is only ever offered a
+//! request with a deadline and never waits for this task. Losing the bus or the name is
+//! logged and retried with backoff; the daemon keeps verifying meanwhile.
+
+use super::polkit::{self, Timeouts, Verdict};
+use super::request::{Op, Reply, Request};
+use super::types::{AdminStatus, ProfileView, Reloaded, Status};
+use super::{ApiError, ACTION_ADMIN, ACTION_SELF, ACTION_STATUS, BUS_NAME, OBJECT_PATH};
+use crate::config::Mode;
+use crate::session::Bus;
+use futures_util::StreamExt;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, Semaphore};
+use zbus::message::{Flags, Header};
+use zbus::object_server::SignalEmitter;
+use zbus::Connection;
+
+/// Calls in progress at once, all callers together.
+pub const MAX_IN_FLIGHT: usize = 32;
+/// Calls in progress at once for one caller uid (root included).
+pub const MAX_PER_UID: usize = 4;
+/// Queue of notices from the loop; when full, notices are dropped (and counted in the log).
+pub const NOTICE_QUEUE: usize = 256;
+
+/// How the adapter runs.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// The bus (the system bus; tests: a private one).
+    pub bus: Bus,
+    /// polkit deadlines.
+    pub polkit: Timeouts,
+    /// Deadline for calls to the bus daemon and for the loop's answer.
+    pub call_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bus: Bus::System,
+            polkit: Timeouts::default(),
+            call_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What the loop tells the bus.
+#[derive(Clone, Debug)]
+pub enum Notice {
+    /// An audit record (Admin `AuditRecord` signal): event name, MESSAGE_ID, message and the
+    /// `TYPEWARDEN_*` fields.
+    Audit {
+        /// `TYPEWARDEN_EVENT`.
+        event: String,
+        /// `MESSAGE_ID`.
+        message_id: String,
+        /// `MESSAGE`.
+        message: String,
+        /// The typed fields.
+        fields: HashMap<String, String>,
+    },
+    /// The public status changed (Manager `StatusChanged` signal).
+    Status(Status),
+}
+
+struct Ctx {
+    cfg: ServerConfig,
+    requests: mpsc::Sender<Request>,
+    in_flight: Arc<Semaphore>,
+    per_uid: Mutex<HashMap<u32, usize>>,
+}
+
+/// Releases a caller's per-uid slot.
+struct UidSlot<'a> {
+    ctx: &'a Ctx,
+    uid: u32,
+}
+
+impl Drop for UidSlot<'_> {
+    fn drop(&mut self) {
+        let mut m = self
+            .ctx
+            .per_uid
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = m.get_mut(&self.uid) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.uid);
+            }
+        }
+    }
+}
+
+impl Ctx {
+    /// Authorize, forward, answer. `details` go to polkit (site rules can match on them).
+    async fn call(
+        &self,
+        hdr: &Header<'_>,
+        conn: &Connection,
+        action: &str,
+        op: Op,
+        details: &[(&str, String)],
+    ) -> Result<Reply, ApiError> {
+        let _permit = self
+            .in_flight
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::Busy("too many requests in progress; retry".into()))?;
+        let sender = hdr
+            .sender()
+            .ok_or_else(|| ApiError::Failed("the call has no sender".into()))?
+            .to_string();
+        let uid = self.caller_uid(conn, &sender).await?;
+        let _slot = self.uid_slot(uid)?;
+        let verdict = if uid == 0 {
+            Verdict::Allowed
+        } else {
+            let interactive = hdr.primary().flags().contains(Flags::AllowInteractiveAuth);
+            let details: HashMap<&str, &str> =
+                details.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            polkit::check(
+                conn,
+                &sender,
+                action,
+                &details,
+                interactive,
+                self.cfg.polkit,
+            )
+            .await
+        };
+        let authorized = verdict == Verdict::Allowed;
+        let (tx, rx) = oneshot::channel();
+        let request = Request {
+            caller_uid: uid,
+            authorized,
+            op,
+            reply: tx,
+        };
+        let t = self.cfg.call_timeout;
+        match tokio::time::timeout(t, self.requests.send(request)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return Err(ApiError::Failed("the daemon is stopping".into())),
+            Err(_) => return Err(ApiError::Busy("the daemon is busy; retry".into())),
+        }
+        let reply = match tokio::time::timeout(t, rx).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(_)) => return Err(ApiError::Failed("the daemon is stopping".into())),
+            Err(_) => return Err(ApiError::Busy("the daemon did not answer in time".into())),
+        };
+        match verdict {
+            Verdict::Allowed => reply,
+            Verdict::Denied { challenge: true } => Err(ApiError::NotAuthorized(format!(
+                "{action}: authentication required (no polkit agent answered)"
+            ))),
+            Verdict::Denied { challenge: false } => {
+                Err(ApiError::NotAuthorized(format!("{action}: not authorized")))
+            }
+            Verdict::Unavailable(why) => Err(ApiError::NotAuthorized(format!(
+                "{action}: not authorized ({why})"
+            ))),
+        }
+    }
+
+    async fn caller_uid(&self, conn: &Connection, sender: &str) -> Result<u32, ApiError> {
+        let name = zbus::names::BusName::try_from(sender)
+            .map_err(|_| ApiError::Failed("invalid sender name".into()))?;
+        let lookup = async {
+            let dbus = zbus::fdo::DBusProxy::new(conn).await?;
+            dbus.get_connection_unix_user(name)
+                .await
+                .map_err(zbus::Error::from)
+        };
+        match tokio::time::timeout(self.cfg.call_timeout, lookup).await {
+            Ok(Ok(uid)) => Ok(uid),
+            Ok(Err(e)) => Err(ApiError::Failed(format!("caller credentials: {e}"))),
+            Err(_) => Err(ApiError::Busy(
+                "the bus did not tell the caller's uid in time".into(),
+            )),
+        }
+    }
+
+    fn uid_slot(&self, uid: u32) -> Result<UidSlot<'_>, ApiError> {
+        let mut m = self.per_uid.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = m.entry(uid).or_insert(0);
+        if *n >= MAX_PER_UID {
+            return Err(ApiError::Busy(format!(
+                "{MAX_PER_UID} requests of uid {uid} already in progress; retry"
+            )));
+        }
+        *n += 1;
+        Ok(UidSlot { ctx: self, uid })
+    }
+}
+
+fn unexpected(r: Reply) -> ApiError {
+    ApiError::Failed(format!("internal error: unexpected reply {r:?}"))
+}
+
+fn profile_arg(profile: &str) -> Result<crate::store::Identity, ApiError> {
+    super::parse_identity(profile).ok_or_else(|| {
+        ApiError::InvalidArgument(
+            "a profile is named uid:<number> or id:<identity> (see `profile list`)".into(),
+        )
+    })
+}
+
+/// `io.github.typewarden1.Manager`: status and the caller's own profile.
+pub struct ManagerIface {
+    ctx: Arc<Ctx>,
+}
+
+#[zbus::interface(name = "io.github.typewarden1.Manager")]
+impl ManagerIface {
+    /// Version, mode and keyboard count (polkit `…status`).
+    async fn get_status(
+        &self,
+        #[zbus(header)] hdr: Header<'_>,
+        #[zbus(connection)] conn: &Connection,
+    ) -> Result<Status, ApiError> {
+        match self
+            .ctx
+            .call(&hdr, conn, ACTION_STATUS, Op::Status, &[])
+            .await?
+        {
+            Reply::Status(s) => Ok(s),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// What is stored about the caller (polkit `…self`; no live trust).
+    async fn get_my_profile(
+        &self,
+        #[zbus(header)] hdr: Header<'_>,
+        #[zbus(connection)] conn: &Connection,
+    ) -> Result<ProfileView, ApiError> {
+        match self
+            .ctx
+            .call(&hdr, conn, ACTION_SELF, Op::MyProfile, &[])
+            .await?
+        {
+            Reply::Profile(p) => Ok(p),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Erases the caller's profile and its quarantined copies (polkit `…self`).
+    async fn delete_my_profile(
+        &self,
+        #[zbus(header)] hdr: Header<'_>,
+        #[zbus(connection)] conn: &Connection,
+    ) -> Result<(), ApiError> {
+        let op = Op::DeleteMyProfile;
+        match self.ctx.call(&hdr, conn, ACTION_SELF, op, &[]).await? {
+            Reply::Done => Ok(()),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// The public status changed (mode, keyboards).
+    #[zbus(signal)]
+    async fn status_changed(emitter: &SignalEmitter<'_>, status: Status) -> zbus::Result<()>;
+}
+
+/// `io.github.typewarden1.Admin`: other users' profiles, live trust, steering. Every
+/// method needs polkit `…admin`; the bus policy gives its signals to root only.
+pub struct AdminIface {
+    ctx: Arc<Ctx>,
+}
+
+#[zbus::interface(name = "io.github.typewarden1.Admin")]
+impl AdminIface {
+    /// Everything, live trust of each seat's session included.
+    async fn get_status(
+        &self,
+        #[zbus(header)] hdr: Header<'_>,
+        #[zbus(connection)] conn: &Connection,
+    ) -> Result<AdminStatus, ApiError> {
+        match self
+            .ctx
+            .call(&hdr, conn, ACTION_ADMIN, Op::AdminStatus, &[])
+            .await?
+        {
+            Reply::AdminStatus(s) => Ok(s),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Every profile in the state directory or in memory.
+    async fn list_profiles(
+        &self,
+        #[zbus(header)] hdr: Header<'_>,
+        #[zbus(connection)] conn: &Connection,
+    ) -> Result<Vec<ProfileView>, ApiError> {
+        match self
+            .ctx
+            .call(&hdr, conn, ACTION_ADMIN, Op::ListProfiles, &[])
+            .await?
+        {
+            Reply::Profiles(p) => Ok(p),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// One profile (`uid:N` or `id:NAME`).
+    async fn get_profile(
+        &self,
+        profile: &str,
+        #[zbus(header)] hdr: Header<'_>,
+        #[zbus(connection)] conn: &Connection,
+    ) -> Result<ProfileView, ApiError> {
+        let op = Op::ShowProfile(profile_arg(profile)?);
+        let details = [("profile", profile.to_string())];
+        match self
+            .ctx
+            .call(&hdr, conn, ACTION_ADMIN, op, &details)
+            .await?
+        {
+            Reply::Profile(p) => Ok(p),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Discards what a profile learned; its owner trains again from now on.
+    async fn reset_profile(
+        &self,
+        profile: &str,
+        #[zbus(header)] hdr: Header<'_>,
+        #[zbus(connection)] conn: &Connection,
+    ) -> Result<(), ApiError> {
+        let op = Op::ResetProfile(profile_arg(profile)?);
+        let details = [("profile", profile.to_string())];
+        match self
+            .ctx
+            .call(&hdr, conn, ACTION_ADMIN, op, &details)
+            .await?
+        {
+            Reply::Done => Ok(()),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Erases a profile and its quarantined copies; nothing is learned for its owner until
+    /// their next session starts.
+    async fn delete_profile(
+        &self,
+        profile: &str,
+        #[zbus(header)] hdr: Header<'_>,
+        #[zbus(connection)] conn: &Connection,
+    ) -> Result<(), ApiError> {
+        let op = Op::DeleteProfile(profile_arg(profile)?);
+        let details = [("profile", profile.to_string())];
+        match self
+            .ctx
+            .call(&hdr, conn, ACTION_ADMIN, op, &details)
+            .await?
+        {
+            Reply::Done => Ok(()),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Pauses verification for `seconds` (1..=86400); returns when it resumes by itself.
+    async fn pause(
+        &self,
+        seconds: u64,
+        #[zbus(header)] hdr: Header<'_>,
+        #[zbus(connection)] conn: &Connection,
+    ) -> Result<u64, ApiError> {
+        if !(1..=super::MAX_PAUSE_S).contains(&seconds) {
+            return Err(ApiError::InvalidArgument(format!(
+                "a pause lasts 1 to {} seconds",
+                super::MAX_PAUSE_S
+            )));
+        }
+        let details = [("seconds", seconds.to_string())];
+        let op = Op::Pause(seconds);
+        match self
+            .ctx
+            .call(&hdr, conn, ACTION_ADMIN, op, &details)
+            .await?
+        {
+            Reply::Paused(s) => Ok(s),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Ends a pause now.
+    async fn resume(
+        &self,
+        #[zbus(header)] hdr: Header<'_>,
+        #[zbus(connection)] conn: &Connection,
+    ) -> Result<(), ApiError> {
+        match self
+            .ctx
+            .call(&hdr, conn, ACTION_ADMIN, Op::Resume, &[])
+            .await?
+        {
+            Reply::Done => Ok(()),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Reloads the configuration files, as SIGHUP does; a bad file is rejected (the error
+    /// names `file:line: key`) and the running configuration stays.
+    async fn reload_config(
+        &self,
+        #[zbus(header)] hdr: Header<'_>,
+        #[zbus(connection)] conn: &Connection,
+    ) -> Result<Reloaded, ApiError> {
+        match self
+            .ctx
+            .call(&hdr, conn, ACTION_ADMIN, Op::Reload, &[])
+            .await?
+        {
+            Reply::Reloaded(r) => Ok(r),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// `enforce` or `monitor`, until the next reload or restart.
+    async fn set_mode(
+        &self,
+        mode: &str,
+        #[zbus(header)] hdr: Header<'_>,
+        #[zbus(connection)] conn: &Connection,
+    ) -> Result<(), ApiError> {
+        let m = match mode {
+            "enforce" => Mode::Enforce,
+            "monitor" => Mode::Monitor,
+            _ => {
+                return Err(ApiError::InvalidArgument(
+                    "mode is \"enforce\" or \"monitor\"".into(),
+                ))
+            }
+        };
+        let details = [("mode", mode.to_string())];
+        match self
+            .ctx
+            .call(&hdr, conn, ACTION_ADMIN, Op::SetMode(m), &details)
+            .await?
+        {
+            Reply::Done => Ok(()),
+            other => Err(unexpected(other)),
+        }
+    }
+
+    /// Every audit record as it is written (decisions, trust, admin actions).
+    #[zbus(signal)]
+    async fn audit_record(
+        emitter: &SignalEmitter<'_>,
+        event: &str,
+        message_id: &str,
+        message: &str,
+        fields: HashMap<String, String>,
+    ) -> zbus::Result<()>;
+}
+
+/// How a connection ended.
+enum Ended {
+    /// The loop closed the notice channel: the daemon stops.
+    Stopping,
+    /// The bus connection or the name is gone.
+    Lost(String),
+}
+
+/// Serves the API until the loop closes `notices`, reconnecting when the bus goes away.
+pub async fn run(
+    cfg: ServerConfig,
+    requests: mpsc::Sender<Request>,
+    mut notices: mpsc::Receiver<Notice>,
+) {
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let why = match serve(&cfg, &requests, &mut notices).await {
+            Ok(Ended::Stopping) => return,
+            Ok(Ended::Lost(why)) => {
+                backoff = Duration::from_secs(1);
+                why
+            }
+            Err(e) => e.to_string(),
+        };
+        tracing::warn!("D-Bus API unavailable ({why}); retrying in {backoff:?}");
+        // Notices of the outage are dropped: nobody could receive them.
+        let sleep = tokio::time::sleep(backoff);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                () = &mut sleep => break,
+                n = notices.recv() => if n.is_none() { return },
+            }
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(30));
+    }
+}
+
+async fn serve(
+    cfg: &ServerConfig,
+    requests: &mpsc::Sender<Request>,
+    notices: &mut mpsc::Receiver<Notice>,
+) -> zbus::Result<Ended> {
+    let ctx = Arc::new(Ctx {
+        cfg: cfg.clone(),
+        requests: requests.clone(),
+        in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+        per_uid: Mutex::new(HashMap::new()),
+    });
+    let builder = match &cfg.bus {
+        Bus::System => zbus::connection::Builder::system()?,
+        Bus::Address(a) => zbus::connection::Builder::address(a.as_str())?,
+    };
+    let build = builder
+        .method_timeout(cfg.call_timeout)
+        .serve_at(OBJECT_PATH, ManagerIface { ctx: ctx.clone() })?
+        .serve_at(OBJECT_PATH, AdminIface { ctx })?
+        .name(BUS_NAME)?
+        .build();
+    let conn = tokio::time::timeout(cfg.call_timeout, build)
+        .await
+        .map_err(|_| zbus::Error::Failure("connecting to the bus timed out".into()))??;
+    tracing::info!("D-Bus API: {BUS_NAME} on {OBJECT_PATH}");
+    let dbus = zbus::fdo::DBusProxy::new(&conn).await?;
+    let mut lost = dbus.receive_name_lost().await?;
+    let emitter = SignalEmitter::new(&conn, OBJECT_PATH)?;
+    loop {
+        tokio::select! {
+            n = notices.recv() => match n {
+                Some(n) => emit(&emitter, n, cfg.call_timeout).await,
+                None => return Ok(Ended::Stopping),
+            },
+            l = lost.next() => return Ok(Ended::Lost(match l {
+                Some(_) => format!("lost the name {BUS_NAME}"),
+                None => "the bus connection closed".to_string(),
+            })),
+        }
+    }
+}
+
+async fn emit(emitter: &SignalEmitter<'_>, n: Notice, timeout: Duration) {
+    let sent = match n {
+        Notice::Audit {
+            event,
+            message_id,
+            message,
+            fields,
+        } => {
+            let f = AdminIface::audit_record(emitter, &event, &message_id, &message, fields);
+            tokio::time::timeout(timeout, f).await
+        }
+        Notice::Status(s) => {
+            tokio::time::timeout(timeout, ManagerIface::status_changed(emitter, s)).await
+        }
+    };
+    match sent {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!("D-Bus signal not sent: {e}"),
+        Err(_) => tracing::warn!("D-Bus signal not sent within {timeout:?}"),
+    }
+}
