@@ -16,6 +16,10 @@ struct Cli {
     /// Use this configuration file instead of /etc/typewarden/typewarden.toml{,.d/*.toml}.
     #[arg(long, global = true, value_name = "PATH")]
     config: Option<PathBuf>,
+    /// Control commands: never let polkit ask for a password (the default when stdin is not
+    /// a terminal); an action that needs one is then refused (exit 4).
+    #[arg(long, global = true)]
+    no_ask_password: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -110,7 +114,9 @@ fn main() -> ExitCode {
         other => return run(other, cli.config),
     };
     // Exit codes of the control commands are documented in typewarden(8).
-    ExitCode::from(ctl::run(control, &typewarden::session::Bus::System))
+    use std::io::IsTerminal as _;
+    let ask = !cli.no_ask_password && std::io::stdin().is_terminal();
+    ExitCode::from(ctl::run(control, &typewarden::session::Bus::System, ask))
 }
 
 fn run(command: Command, config: Option<PathBuf>) -> ExitCode {

@@ -80,8 +80,9 @@ pub enum Command {
     Mode(ModeArg),
 }
 
-/// Runs a control command against the daemon on `bus`; returns the exit code.
-pub fn run(cmd: Command, bus: &Bus) -> u8 {
+/// Runs a control command against the daemon on `bus`; returns the exit code. `ask`: polkit
+/// may ask for a password (only sensible on a terminal, as systemctl does).
+pub fn run(cmd: Command, bus: &Bus, ask: bool) -> u8 {
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -92,7 +93,7 @@ pub fn run(cmd: Command, bus: &Bus) -> u8 {
             return exit::FAILURE;
         }
     };
-    match rt.block_on(dispatch(cmd, bus)) {
+    match rt.block_on(dispatch(cmd, bus, ask)) {
         Ok(()) => exit::OK,
         Err(e) => {
             report(&e);
@@ -110,7 +111,7 @@ fn report(e: &ApiError) {
     eprintln!("typewarden: {text}{hint}");
 }
 
-async fn dispatch(cmd: Command, bus: &Bus) -> Result<(), ApiError> {
+async fn dispatch(cmd: Command, bus: &Bus, ask: bool) -> Result<(), ApiError> {
     // Arguments are checked before connecting, so a bad one is exit 2 even with no daemon.
     let pause = match &cmd {
         Command::Pause(d) => Some(parse_duration(d)?),
@@ -125,7 +126,7 @@ async fn dispatch(cmd: Command, bus: &Bus) -> Result<(), ApiError> {
     let me = Identity::Uid(nix::unistd::getuid().as_raw());
     // One's own profile goes through the self-service methods (polkit `…self`).
     let mine = who.as_ref().is_none_or(|w| *w == me);
-    let c = Client::connect(bus).await?;
+    let c = Client::connect(bus, ask).await?;
     match cmd {
         Command::Status { json, admin } => {
             if admin || nix::unistd::getuid().is_root() {

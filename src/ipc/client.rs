@@ -18,6 +18,7 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(150);
 /// A connection to the daemon.
 pub struct Client {
     conn: zbus::Connection,
+    interactive: bool,
 }
 
 /// Which interface a method is on.
@@ -30,15 +31,19 @@ pub enum Iface {
 }
 
 impl Client {
-    /// Connects to `bus`.
-    pub async fn connect(bus: &Bus) -> Result<Client, ApiError> {
+    /// Connects to `bus`. `interactive`: polkit may ask for a password through the user's
+    /// agent (the `ALLOW_INTERACTIVE_AUTHORIZATION` flag); otherwise it decides at once.
+    pub async fn connect(bus: &Bus, interactive: bool) -> Result<Client, ApiError> {
         let builder = match bus {
             Bus::System => zbus::connection::Builder::system(),
             Bus::Address(a) => zbus::connection::Builder::address(a.as_str()),
         }?;
         let build = builder.method_timeout(CALL_TIMEOUT).build();
         match tokio::time::timeout(Duration::from_secs(10), build).await {
-            Ok(conn) => Ok(Client { conn: conn? }),
+            Ok(conn) => Ok(Client {
+                conn: conn?,
+                interactive,
+            }),
             Err(_) => Err(ApiError::Busy(
                 "connecting to the system bus timed out".into(),
             )),
@@ -59,12 +64,13 @@ impl Client {
             Iface::Manager => MANAGER_IFACE,
             Iface::Admin => ADMIN_IFACE,
         };
-        let msg = zbus::Message::method_call(OBJECT_PATH, method)?
+        let mut msg = zbus::Message::method_call(OBJECT_PATH, method)?
             .destination(BUS_NAME)?
-            .interface(iface)?
-            // polkit may then ask the user for a password through their agent.
-            .with_flags(Flags::AllowInteractiveAuth)?
-            .build(body)?;
+            .interface(iface)?;
+        if self.interactive {
+            msg = msg.with_flags(Flags::AllowInteractiveAuth)?;
+        }
+        let msg = msg.build(body)?;
         // Subscribed before sending, so the reply cannot be missed.
         let mut incoming = zbus::MessageStream::from(&self.conn);
         self.conn.send(&msg).await?;

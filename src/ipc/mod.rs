@@ -40,8 +40,11 @@ pub const API_VERSION: u32 = 1;
 
 /// polkit action: daemon status (allowed to active local sessions without a password).
 pub const ACTION_STATUS: &str = "io.github.typewarden1.status";
-/// polkit action: view or delete one's own profile (the user's own password).
+/// polkit action: view one's own profile (the user's own password, kept a few minutes).
 pub const ACTION_SELF: &str = "io.github.typewarden1.self";
+/// polkit action: delete one's own profile (the user's own password, every time: a deleted
+/// profile cannot lock an impostor).
+pub const ACTION_SELF_DELETE: &str = "io.github.typewarden1.self-delete";
 /// polkit action: everything on the Admin interface (an administrator's password).
 pub const ACTION_ADMIN: &str = "io.github.typewarden1.admin";
 

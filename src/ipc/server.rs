@@ -18,7 +18,9 @@
 use super::polkit::{self, Timeouts, Verdict};
 use super::request::{Op, Reply, Request};
 use super::types::{AdminStatus, ProfileView, Reloaded, Status};
-use super::{ApiError, ACTION_ADMIN, ACTION_SELF, ACTION_STATUS, BUS_NAME, OBJECT_PATH};
+use super::{
+    ApiError, ACTION_ADMIN, ACTION_SELF, ACTION_SELF_DELETE, ACTION_STATUS, BUS_NAME, OBJECT_PATH,
+};
 use crate::config::Mode;
 use crate::session::Bus;
 use futures_util::StreamExt;
@@ -258,14 +260,18 @@ impl ManagerIface {
         }
     }
 
-    /// Erases the caller's profile and its quarantined copies (polkit `…self`).
+    /// Erases the caller's profile and its quarantined copies (polkit `…self-delete`).
     async fn delete_my_profile(
         &self,
         #[zbus(header)] hdr: Header<'_>,
         #[zbus(connection)] conn: &Connection,
     ) -> Result<(), ApiError> {
         let op = Op::DeleteMyProfile;
-        match self.ctx.call(&hdr, conn, ACTION_SELF, op, &[]).await? {
+        match self
+            .ctx
+            .call(&hdr, conn, ACTION_SELF_DELETE, op, &[])
+            .await?
+        {
             Reply::Done => Ok(()),
             other => Err(unexpected(other)),
         }
@@ -523,8 +529,10 @@ async fn serve(
         Bus::System => zbus::connection::Builder::system()?,
         Bus::Address(a) => zbus::connection::Builder::address(a.as_str())?,
     };
+    // A backstop only: each call has its own, shorter deadline (polkit's may be long while
+    // an agent asks for a password).
     let build = builder
-        .method_timeout(cfg.call_timeout)
+        .method_timeout(cfg.polkit.interactive + cfg.call_timeout)
         .serve_at(OBJECT_PATH, ManagerIface { ctx: ctx.clone() })?
         .serve_at(OBJECT_PATH, AdminIface { ctx })?
         .name(BUS_NAME)?
