@@ -84,6 +84,7 @@ pub struct ApiEnv {
     mocks: Vec<Child>,
     daemon: Option<Child>,
     pub journal: Journal,
+    seen: std::sync::Mutex<Vec<std::collections::HashMap<String, String>>>,
     pub conn: zbus::Connection,
     pub logind: Mock,
 }
@@ -149,6 +150,7 @@ impl ApiEnv {
             mocks,
             daemon: None,
             journal,
+            seen: Default::default(),
             conn,
             logind,
         };
@@ -354,12 +356,13 @@ impl ApiEnv {
         }
     }
 
-    /// The audit records received so far with `TYPEWARDEN_EVENT=event`.
+    /// Every audit record with `TYPEWARDEN_EVENT=event` received since the start.
     pub fn records(&self, event: &str) -> Vec<std::collections::HashMap<String, String>> {
-        self.journal
-            .records()
-            .into_iter()
+        let mut all = self.seen.lock().unwrap();
+        all.extend(self.journal.records());
+        all.iter()
             .filter(|r| r.get("TYPEWARDEN_EVENT").map(String::as_str) == Some(event))
+            .cloned()
             .collect()
     }
 }
@@ -483,6 +486,7 @@ pub fn child_lines(child: Child) -> Vec<String> {
     let out = child.wait_with_output().expect("child");
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .filter_map(|l| l.strip_prefix("child: ").map(str::to_string))
+        // The test harness may print `test child ... ` on the same line first.
+        .filter_map(|l| l.split_once("child: ").map(|(_, rest)| rest.to_string()))
         .collect()
 }

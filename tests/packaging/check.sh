@@ -108,7 +108,7 @@ if command -v xmllint >/dev/null; then
         xmllint --noout "$x" && pass "xml: $x well-formed" || fail "xml: $x"
     done
 else
-    echo "SKIP: xmllint not installed (apt-get install libxml2-utils); tests/packaging/dbus_policy.sh still parses the D-Bus policy"
+    echo "SKIP: xmllint not installed (apt-get install libxml2-utils); tests/api_policy.rs still loads the D-Bus policy into a real dbus-daemon"
 fi
 for m in packaging/man/typewarden.8 packaging/man/typewarden.toml.5; do
     warn=$(LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z "$m" 2>&1 >/dev/null)
