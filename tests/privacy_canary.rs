@@ -3,7 +3,20 @@
 //! or writes may contain the phrase, its key-code sequence or its scancode sequence, as text
 //! (decimal or hex, with common separators) or as binary (u8, u16 or u32 little-endian).
 //!
-//! Later tiers (daemon, profiles, audit) add their outputs to [`assert_no_canary`].
+//! The live tier adds its outputs: the real daemon replays the canary into a session on a
+//! private bus, then its profile file, its audit datagrams, its log, and every D-Bus reply
+//! the CLI prints (status, profile list and show, as JSON and text) go through
+//! [`assert_no_canary`].
+
+#[path = "common/api_env.rs"]
+mod api_env;
+mod common;
+#[path = "common/daemon.rs"]
+mod daemon;
+#[path = "common/dbus.rs"]
+mod dbus;
+#[path = "common/mock.rs"]
+mod mock;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -211,4 +224,63 @@ fn errors_about_a_corrupted_canary_do_not_quote_it() {
     );
     assert_no_canary("stderr", &stderr);
     assert_no_canary("stdout", &stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_its_profile_audit_records_and_api_replies_never_contain_the_canary() {
+    let Some(mut env) = api_env::ApiEnv::start().await else {
+        return;
+    };
+    env.logind.add_session("c1", "seat0", 1000, "alice").await;
+    let replay = daemon::replay(
+        &env.address,
+        env.dir.path(),
+        &env.journal,
+        "[session]\nsettle_ms = 0\n",
+        &[fixture()],
+        0.0,
+    );
+    let profile = std::fs::read(env.state().join("uid-1000.profile")).expect("profile saved");
+    assert_no_canary("profile", &profile);
+    assert_no_canary("daemon stdout", &replay.stdout);
+    assert_no_canary("daemon stderr", &replay.stderr);
+    env.start_daemon().await;
+    env.wait_session("c1").await;
+    let mut seen = 0;
+    for args in [
+        &["status", "--json"][..],
+        &["status"],
+        &["profile", "list", "--json"],
+        &["profile", "list"],
+        &["profile", "show", "uid:1000", "--json"],
+        &["profile", "show", "uid:1000"],
+    ] {
+        let out = env.cli(0, args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_no_canary(&format!("{args:?}"), &out.stdout);
+        seen += usize::from(String::from_utf8_lossy(&out.stdout).contains("uid:1000"));
+    }
+    assert!(seen >= 4, "the replies describe the canary's profile");
+    env.stop_daemon().await;
+    assert_no_canary("daemon log", env.daemon_log().as_bytes());
+    let mut audit = Vec::new();
+    for event in [
+        "daemon_started",
+        "enrollment_progress",
+        "admin_action",
+        "device_added",
+        "daemon_stopping",
+    ] {
+        for r in env.records(event) {
+            for (k, v) in r {
+                audit.extend_from_slice(format!("{k}={v}\n").as_bytes());
+            }
+        }
+    }
+    assert!(audit.len() > 200, "audit records arrived");
+    assert_no_canary("audit records", &audit);
 }
