@@ -4,7 +4,8 @@
 //!   bad file is rejected with `file:line: key`, audited, and the old configuration stays;
 //! - a pause is bounded: it ends by itself, audited as degraded and then restored;
 //! - a reset profile trains again; exit codes for a daemon that is not running and for bad
-//!   arguments are the documented ones.
+//!   arguments are the documented ones;
+//! - the API comes back by itself when the bus restarts.
 
 #[path = "common/api_env.rs"]
 mod api_env;
@@ -199,4 +200,31 @@ async fn a_reset_profile_trains_again_and_missing_things_have_their_exit_codes()
     let (code, _, err) = outcome(&env.cli(0, &["status"]));
     assert_eq!(code, 3, "daemon not running: {err}");
     assert!(err.contains("is typewarden.service running?"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_comes_back_after_the_bus_restarts() {
+    let Some(mut env) = with_alice().await else {
+        return;
+    };
+    env.restart_bus();
+    let start = Instant::now();
+    loop {
+        let (code, out, _) = outcome(&env.cli(0, &["status"]));
+        if code == 0 {
+            assert!(out.starts_with("typewarden "), "{out}");
+            break;
+        }
+        assert_eq!(code, 3, "meanwhile: not running");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the API never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        env.daemon_log().contains("D-Bus API unavailable"),
+        "{}",
+        env.daemon_log()
+    );
 }

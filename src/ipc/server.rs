@@ -541,8 +541,13 @@ async fn serve(
         .await
         .map_err(|_| zbus::Error::Failure("connecting to the bus timed out".into()))??;
     tracing::info!("D-Bus API: {BUS_NAME} on {OBJECT_PATH}");
-    let dbus = zbus::fdo::DBusProxy::new(&conn).await?;
-    let mut lost = dbus.receive_name_lost().await?;
+    let subscribe = async {
+        let dbus = zbus::fdo::DBusProxy::new(&conn).await?;
+        dbus.receive_name_lost().await
+    };
+    let mut lost = tokio::time::timeout(cfg.call_timeout, subscribe)
+        .await
+        .map_err(|_| zbus::Error::Failure("subscribing to NameLost timed out".into()))??;
     let emitter = SignalEmitter::new(&conn, OBJECT_PATH)?;
     loop {
         tokio::select! {

@@ -221,6 +221,17 @@ impl ApiEnv {
         }
     }
 
+    /// Kills the bus daemon by PID and starts a new one on the same socket (every client,
+    /// mocks included, loses its connection).
+    pub fn restart_bus(&mut self) {
+        let _ = self.bus.kill();
+        let _ = self.bus.wait();
+        let _ = std::fs::remove_file(self.dir.path().join("system_bus_socket"));
+        let (bus, address) = spawn_bus(self.dir.path());
+        assert_eq!(address, self.address);
+        self.bus = bus;
+    }
+
     /// Sends `sig` to the daemon by PID.
     pub fn signal(&self, sig: nix::sys::signal::Signal) {
         let child = self.daemon.as_ref().expect("daemon running");
