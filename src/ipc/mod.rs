@@ -3,7 +3,7 @@
 //! Owns: the bus names ([`BUS_NAME`], [`OBJECT_PATH`], the two interfaces), the polkit
 //! action ids, the reply dictionaries ([`types`]), the errors a caller can get ([`error`]),
 //! the requests the adapter hands to the decision loop ([`request`]), the server adapter
-//! ([`server`], with [`polkit`]) and the client proxies the CLI uses ([`client`]).
+//! ([`server`], its interfaces in `iface.rs`, with [`polkit`]) and the client proxies the CLI uses ([`client`]).
 //!
 //! Invariants (issue 6):
 //! - the adapter owns no state: every method is authorized (caller uid from the bus, then
@@ -18,6 +18,7 @@
 
 pub mod client;
 pub mod error;
+mod iface;
 pub mod polkit;
 pub mod request;
 pub mod server;
