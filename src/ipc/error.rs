@@ -71,9 +71,10 @@ impl ApiError {
 /// policy, timeouts.
 fn zbus_exit_code(e: &zbus::Error) -> u8 {
     match e {
-        zbus::Error::InputOutput(_) | zbus::Error::Address(_) | zbus::Error::Handshake(_) => {
-            exit::NOT_RUNNING
-        }
+        zbus::Error::InputOutput(_)
+        | zbus::Error::Address(_)
+        | zbus::Error::Handshake(_)
+        | zbus::Error::Connection(..) => exit::NOT_RUNNING,
         zbus::Error::FDO(fdo) => match **fdo {
             zbus::fdo::Error::ServiceUnknown(_)
             | zbus::fdo::Error::NameHasNoOwner(_)
