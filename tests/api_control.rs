@@ -16,6 +16,7 @@ mod daemon;
 mod dbus;
 #[path = "common/mock.rs"]
 mod mock;
+mod store_support;
 
 use api_env::*;
 use common::typist::{enrolled, Typist};
@@ -227,4 +228,52 @@ async fn the_api_comes_back_after_the_bus_restarts() {
         "{}",
         env.daemon_log()
     );
+}
+
+/// A downgrade: alice's profile was written by a newer typewarden. The daemon keeps the file
+/// untouched (not quarantined, not overwritten, even at shutdown), audits it, does not
+/// score her meanwhile, and an administrator's reset starts her training at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_of_a_newer_version_is_kept_until_an_administrator_resets_it() {
+    let Some(mut env) = ApiEnv::start().await else {
+        return;
+    };
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(env.state()).unwrap();
+    std::fs::set_permissions(env.state(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let path = env.state().join("uid-1000.profile");
+    let newer = store_support::container(2, b"KSDP", 9, b"{\"from\":\"the future\"}");
+    std::fs::write(&path, &newer).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    env.logind.add_session("c1", "seat0", ALICE, "alice").await;
+    env.start_daemon().await;
+    let start = Instant::now();
+    while env.records("profile_newer_version").is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{}",
+            env.daemon_log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let r = &env.records("profile_newer_version")[0];
+    assert_eq!(
+        (
+            r["TYPEWARDEN_FORMAT_VERSION"].as_str(),
+            r["TYPEWARDEN_PAYLOAD_VERSION"].as_str()
+        ),
+        ("2", "9")
+    );
+    assert!(env.records("profile_quarantined").is_empty());
+    let s = status(&env);
+    assert_eq!(s["sessions"][0]["state"], "not_loaded", "{s}");
+    let (_, out, _) = outcome(&env.cli(0, &["profile", "show", "uid:1000", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["state"], "newer_version");
+    assert_eq!(std::fs::read(&path).unwrap(), newer);
+    assert_eq!(outcome(&env.cli(0, &["profile", "reset", "uid:1000"])).0, 0);
+    let s = status(&env);
+    assert_eq!(s["sessions"][0]["state"], "training", "{s}");
+    env.stop_daemon().await;
+    assert!(!path.exists() || std::fs::read(&path).unwrap() != newer);
 }

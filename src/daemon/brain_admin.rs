@@ -117,10 +117,15 @@ impl Brain {
     }
 
     /// Discards what `id`'s profile learned: if it is in memory its engine starts over in
-    /// training (and is saved once it learns). The shell deletes the file.
+    /// training (and is saved once it learns); if it is not (a file this version could not
+    /// use) but its owner is at a seat, it is loaded afresh, so training starts now. The
+    /// shell deletes the file first.
     pub fn reset_profile(&mut self, id: &Identity, now: Now) -> Vec<Action> {
         let mut out = Vec::new();
         let Some(user) = self.users.get_mut(id) else {
+            if self.owners.values().any(|o| &o.resolved.identity == id) {
+                out.push(Action::Load(id.clone()));
+            }
             return out;
         };
         user.engine = Engine::new(self.s.engine.clone());
