@@ -214,3 +214,62 @@ fn a_probable_false_lock_is_audited_and_backs_off() {
     let level_after = b.engines().next().unwrap().1.policy().lock_level();
     assert!(level_after > level_before, "{level_before} → {level_after}");
 }
+
+fn sleep_and_resume(b: &mut Brain, at_ms: u64) {
+    for start in [true, false] {
+        b.handle(
+            Event::Session(SessionEvent::Sleep(start), None),
+            now(at_ms, 0),
+        );
+    }
+}
+
+/// F18: `KEY_LEFTMETA 1`, suspend, resume, then typing with no META release ever seen.
+/// Nothing may wait on (or span) the press from before the sleep: the keystrokes after resume
+/// are complete and learned. Without the cut at sleep they would queue behind the open press.
+#[test]
+fn a_key_held_across_sleep_never_spans_it() {
+    let mut b = Brain::new(settings(Mode::Enforce));
+    b.handle(keyboard(1), now(0, 0));
+    activate(&mut b, session("c1", 1000, "alice"), now(0, 0));
+    b.install(Identity::Uid(1000), None, now(0, 0));
+    let meta = typewarden::core::keyslot::slot_for_code(125).unwrap();
+    let press = typewarden::core::timing::TimingEvent {
+        t_us: 1_000_000,
+        device: DeviceId(1),
+        kind: typewarden::core::timing::TimingKind::Key {
+            slot: meta,
+            edge: typewarden::core::timing::Edge::Press,
+        },
+    };
+    b.handle(Event::Input(InputEvent::Timing(press)), now(1, 1_000_000));
+    sleep_and_resume(&mut b, 100);
+    type_as(&mut b, &mut Typist::new(11, 1.0), 5, 5_000_000);
+    let learned = b
+        .engines()
+        .next()
+        .unwrap()
+        .1
+        .profile()
+        .maturity()
+        .keystrokes;
+    assert_eq!(learned, 5);
+}
+
+/// F17: after resume whoever types must re-verify: suspicion starts at the re-verify level,
+/// not at the trust the owner had before the sleep; the gap itself locks nothing.
+#[test]
+fn after_resume_the_typist_re_verifies() {
+    let mut b = with_alice(Mode::Enforce);
+    let (acts, _) = type_as(&mut b, &mut Typist::new(11, 1.0), 300, 10_000_000);
+    assert!(locks(&acts).is_empty());
+    let level = |b: &Brain| b.engines().next().unwrap().1.policy().level();
+    let before = level(&b);
+    sleep_and_resume(&mut b, 200_000);
+    let reverify = typewarden::engine::EngineParams::default().reverify_level;
+    assert!(
+        before < reverify && level(&b) >= reverify,
+        "{before} → {}",
+        level(&b)
+    );
+}

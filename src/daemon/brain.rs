@@ -9,8 +9,8 @@
 //! - typing is fed to an engine only while the gate of the device's seat allows it (a local,
 //!   active, unlocked `Class=user` session; never greeter, lock screen, remote or asleep),
 //!   and only to the engine of that seat's owner: two users' typing never mixes (F39);
-//! - a pause cuts the device's chain before its next keystroke is fed, so no latency spans
-//!   a pause;
+//! - a pause, and a system sleep, cut the device's chain before its next keystroke is fed,
+//!   so no hold or latency spans them (F18); after resume every engine re-verifies (F17);
 //! - at most one lock request per seat is in flight; monitor mode never requests one.
 
 use super::audits;
@@ -412,8 +412,21 @@ impl Brain {
             SessionEvent::Unlocked { seat, session, .. } => {
                 self.unlocked(&seat, &session, now, out)
             }
-            SessionEvent::Sleep(true) => self.save_dirty(out),
-            SessionEvent::Sleep(false) => {}
+            SessionEvent::Sleep(true) => {
+                // F18: keys held at suspend never report their release; no hold or latency
+                // may span the sleep, so every chain is cut before its next keystroke.
+                for d in self.devices.values_mut() {
+                    d.needs_cut = true;
+                }
+                self.save_dirty(out)
+            }
+            SessionEvent::Sleep(false) => {
+                // F17: whoever types after resume must re-verify; the gap never locks by
+                // itself (the gate settles first, and re-verification only needs evidence).
+                for u in self.users.values_mut() {
+                    u.engine.on_idle();
+                }
+            }
             SessionEvent::LogindLost { .. } => {
                 self.degrade(DegradedReason::LogindUnreachable, None, true, out)
             }
