@@ -219,3 +219,86 @@ async fn profiles_are_per_user_and_survive_a_restart() {
     );
     assert!(!alice.is_empty());
 }
+
+/// Issue 5: a configuration the daemon refuses is an audit record (file, line, key), and
+/// startup stops with `file:line: key: what is wrong`.
+#[test]
+fn a_rejected_configuration_is_audited_and_stops_startup() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::bind(dir.path());
+    let cfg = dir.path().join("bad.toml");
+    std::fs::write(&cfg, "mode = \"enforce\"\n[input]\nchater_ms = 5\n").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_typewarden"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("daemon")
+        .arg("--journal-socket")
+        .arg(&journal.path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml:3: input.chater_ms: unknown key (did you mean `chatter_ms`?)"),
+        "{err}"
+    );
+    let records = journal.records();
+    assert_eq!(events(&records), vec!["config_rejected"], "{records:?}");
+    let r = &records[0];
+    assert_eq!(r.get("TYPEWARDEN_LINE").map(String::as_str), Some("3"));
+    assert_eq!(
+        r.get("TYPEWARDEN_CONFIG_KEY").map(String::as_str),
+        Some("input.chater_ms")
+    );
+    assert_eq!(r.get("PRIORITY").map(String::as_str), Some("3"));
+}
+
+/// F43: no journal socket (containers, initrd, sandboxed units). The daemon says so once,
+/// writes its audit records to stderr, never crashes, and still saves the profile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_journal_socket_audit_goes_to_stderr_and_the_daemon_runs() {
+    let Some(env) = session_env::setup().await else {
+        return;
+    };
+    env.mock.add_session("c1", "seat0", 1000, "alice").await;
+    let dir = tempfile::tempdir().unwrap();
+    let t = trace(dir.path(), "owner.evemu", 300, 0);
+    let cfg = dir.path().join("typewarden.toml");
+    std::fs::write(&cfg, QUICK).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_typewarden"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["daemon", "--speed", "0", "--state-dir"])
+        .arg(dir.path().join("state"))
+        .arg("--journal-socket")
+        .arg(dir.path().join("no-journal/socket"))
+        .arg("--replay")
+        .arg(&t)
+        .env("DBUS_SYSTEM_BUS_ADDRESS", &env.bus.address)
+        .env("TYPEWARDEN_LOG", "warn")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(
+        err.matches("audit records go to stderr").count(),
+        1,
+        "{err}"
+    );
+    let audit: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("typewarden[audit]: ") && !l.contains("journal socket"))
+        .collect();
+    assert!(
+        audit[0].starts_with("typewarden[audit]: daemon_started "),
+        "{err}"
+    );
+    assert!(
+        audit
+            .last()
+            .unwrap()
+            .starts_with("typewarden[audit]: daemon_stopping "),
+        "{err}"
+    );
+    assert!(dir.path().join("state/uid-1000.profile").is_file());
+}

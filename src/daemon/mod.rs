@@ -15,9 +15,11 @@ pub mod event;
 pub mod profile_file;
 mod replay_source;
 mod resolve;
+mod startup;
 
 pub use brain::{Brain, Now, Settings};
 pub use event::{Action, Event, Resolved};
+pub use startup::audit_rejected_config;
 
 use crate::audit::fields::{DegradedReason, Mode as AuditMode, StopReason};
 use crate::audit::{Audit, AuditConfig, AuditEvent, AuditHandle};
