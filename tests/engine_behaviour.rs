@@ -256,6 +256,32 @@ fn f26_uinput_tool_injection_is_reported_unless_allow_listed() {
     assert_eq!(injection(&d), Some(InjectionKind::MachineRegular));
 }
 
+/// Issue 3: a virtual keyboard that is not allow-listed is not a person's typing: a human
+/// typing through it (a remapper re-emitting someone else's rhythm) is neither scored against
+/// the owner (no impostor lock) nor learned (the profile does not move, enrollment does not
+/// advance). Only the injection check above applies to it.
+#[test]
+fn virtual_typing_is_never_scored_or_learned() {
+    let mut alice = Typist::new(11, 1.0);
+    let mut e = enrolled(&mut alice, 3000);
+    let before = ProfileFile::from(e.profile());
+    let t0 = 70_000_000_000;
+    e.on_unlock(t0);
+    let eve = Typist::new(4, 1.0).type_keys(1500, t0);
+    let d = feed(&mut e, &timing(&eve, 6), SourceKind::Virtual);
+    assert!(locks(&d).is_empty(), "virtual typing was scored: {d:?}");
+    assert_eq!(ProfileFile::from(e.profile()), before);
+    // The same typing on a keyboard is scored, and locks.
+    e.on_unlock(t0);
+    let d = feed(&mut e, &timing(&eve, 7), SourceKind::Keyboard);
+    assert!(!locks(&d).is_empty());
+    // Enrollment does not advance on virtual typing either.
+    let mut fresh = Engine::new(Default::default());
+    fresh.on_unlock(0);
+    feed(&mut fresh, &timing(&eve, 8), SourceKind::Virtual);
+    assert_eq!(fresh.profile().maturity().keystrokes, 0);
+}
+
 #[test]
 fn f14_after_device_readd_the_engine_reverifies() {
     let mut alice = Typist::new(12, 1.0);

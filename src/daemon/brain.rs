@@ -516,7 +516,8 @@ fn source_kind(c: &Classification) -> Option<SourceKind> {
         (DeviceClass::Keyboard | DeviceClass::Composite | DeviceClass::Virtual, true) => {
             Some(SourceKind::Keyboard)
         }
-        // F26: an unknown virtual keyboard is scored and checked for injection, never learned.
+        // Issue 3, F26: an unknown virtual keyboard is checked for injection only, never scored
+        // or learned as a person's typing.
         (DeviceClass::Virtual, false) => Some(SourceKind::Virtual),
         _ => None,
     }
