@@ -302,3 +302,92 @@ async fn without_a_journal_socket_audit_goes_to_stderr_and_the_daemon_runs() {
     );
     assert!(dir.path().join("state/uid-1000.profile").is_file());
 }
+
+/// Issue 5, F39: a user switch during the replay, on the real bus. Alice types, bob's
+/// session takes the seat (the mock flips `Seat.ActiveSession`), the typing goes on: what
+/// follows the switch is bob's. Alice's profile is saved at the switch and never touched
+/// again (no typing after the switch reached her engine); bob's is created; nothing locks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_user_switch_swaps_profiles_and_never_mixes_typing() {
+    let Some(env) = session_env::setup().await else {
+        return;
+    };
+    env.mock.add_session("c1", "seat0", 1000, "alice").await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::bind(dir.path());
+    let t = trace(dir.path(), "typing.evemu", 400, 0); // ~76 s of typing
+    let cfg = dir.path().join("typewarden.toml");
+    std::fs::write(
+        &cfg,
+        format!("[engine]\nmin_enroll_keystrokes = 100\n{QUICK}"),
+    )
+    .unwrap();
+    let state = dir.path().join("state");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_typewarden"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["daemon", "--speed", "20", "--state-dir"])
+        .arg(&state)
+        .arg("--journal-socket")
+        .arg(&journal.path)
+        .arg("--replay")
+        .arg(&t)
+        .env("DBUS_SYSTEM_BUS_ADDRESS", &env.bus.address)
+        .env("TYPEWARDEN_LOG", "warn")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut records = Vec::new();
+    let uid_of = |r: &std::collections::HashMap<String, String>| {
+        r.get("TYPEWARDEN_UID").cloned().unwrap_or_default()
+    };
+    let progress = |r: &std::collections::HashMap<String, String>| {
+        r.get("TYPEWARDEN_EVENT").map(String::as_str) == Some("enrollment_progress")
+    };
+    // Alice's first quarter (25 keystrokes, ~0.25 s of the ~3.8 s replay): switch now.
+    for _ in 0..100 {
+        records.extend(journal.records());
+        if records.iter().any(|r| progress(r) && uid_of(r) == "1000") {
+            break;
+        }
+    }
+    assert!(records.iter().any(|r| progress(r) && uid_of(r) == "1000"));
+    env.mock.add_session("c2", "seat0", 1001, "bob").await;
+    let alice_file = state.join("uid-1000.profile");
+    let mut saved = None;
+    for _ in 0..50 {
+        if let Ok(b) = std::fs::read(&alice_file) {
+            saved = Some(b);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let saved = saved.expect("alice's profile is saved at the switch");
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap();
+    assert!(status.unwrap().success());
+    records.extend(journal.records());
+    assert_eq!(
+        std::fs::read(&alice_file).unwrap(),
+        saved,
+        "typing after the switch reached alice's profile"
+    );
+    assert!(
+        state.join("uid-1001.profile").is_file(),
+        "bob's typing was learned"
+    );
+    let bob_first = records
+        .iter()
+        .position(|r| progress(r) && uid_of(r) == "1001")
+        .expect("bob enrolls");
+    assert!(
+        records[bob_first..]
+            .iter()
+            .all(|r| !(progress(r) && uid_of(r) == "1000")),
+        "alice enrolled after the switch"
+    );
+    let evs = events(&records);
+    assert_eq!(count(&evs, "impostor_detected"), 0, "{evs:?}");
+    assert!(env.mock.calls("LockSession").await.is_empty());
+}

@@ -149,12 +149,18 @@ async fn serve(
         }
     }
     let (stx, mut srx) = mpsc::channel(64);
-    tasks.spawn(run_tracker(
-        Bus::System,
-        vec!["seat0".into()],
-        session_cfg.clone(),
-        stx,
-    ));
+    // F37: the tracker follows the seats of the devices; seat0 until a device says otherwise.
+    let mut seats = std::collections::BTreeSet::from(["seat0".to_string()]);
+    let track = |tasks: &mut JoinSet<()>, seats: &std::collections::BTreeSet<String>| {
+        let list = seats.iter().cloned().collect();
+        tasks.spawn(run_tracker(
+            Bus::System,
+            list,
+            session_cfg.clone(),
+            stx.clone(),
+        ))
+    };
+    let mut tracker = track(&mut tasks, &seats);
     let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signal)?;
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signal)?;
     let mut save = tokio::time::interval(SAVE_EVERY);
@@ -200,6 +206,15 @@ async fn serve(
             _ = term.recv() => break,
             _ = int.recv() => break,
         };
+        if let Event::Input(crate::input::InputEvent::DeviceAdded(d)) = &event {
+            if seats.insert(d.seat.clone()) {
+                // A keyboard on a seat not followed yet: restart the tracker on every seat
+                // (it resolves them afresh; an unchanged session is no switch for the brain).
+                tracing::info!(seat = %d.seat, "following a new seat");
+                tracker.abort();
+                tracker = track(&mut tasks, &seats);
+            }
+        }
         let now = clock.observe(&event);
         let session_known = matches!(event, Event::Session(..));
         let actions = brain.handle(event, now);
