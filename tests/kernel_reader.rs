@@ -343,3 +343,50 @@ fn a_device_grabbed_by_someone_else_is_silent_not_broken() {
         format!("{idle_cpu:?}"),
     );
 }
+
+#[test]
+fn devices_json_lists_every_node_with_class_seat_and_reason() {
+    if !kernel_tier() {
+        return;
+    }
+    let Some(bin) = std::env::var_os("TYPEWARDEN_BIN") else {
+        assert!(
+            std::env::var("TYPEWARDEN_KERNEL_TIER").as_deref() != Ok("1"),
+            "TYPEWARDEN_BIN unset in the kernel tier"
+        );
+        println!("skipping: TYPEWARDEN_BIN not set");
+        return;
+    };
+    let kbd = Uinput::create(&Spec::keyboard("tw listed")).unwrap();
+    let out = std::process::Command::new(bin)
+        .args(["devices", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), list_event_nodes().len(), "every node is listed");
+    let find = |name: &str| {
+        rows.iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not listed: {rows:?}"))
+    };
+    let ours = find("tw listed");
+    assert_eq!(ours["devnode"], kbd.node.display().to_string());
+    assert_eq!(
+        (&ours["class"], &ours["scored"], &ours["seat"]),
+        (
+            &serde_json::json!("virtual"),
+            &serde_json::json!(false),
+            &serde_json::json!("seat0 (no udev)")
+        )
+    );
+    assert!(ours["reason"].as_str().unwrap().contains("virtual"));
+    let virtio = find("QEMU Virtio Keyboard");
+    assert_eq!(
+        (&virtio["class"], &virtio["scored"]),
+        (&serde_json::json!("keyboard"), &serde_json::json!(true))
+    );
+    assert!(rows.iter().all(|r| !r["reason"].as_str().unwrap().is_empty()));
+    kbd.destroy();
+}
