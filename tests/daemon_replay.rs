@@ -391,3 +391,54 @@ async fn a_live_user_switch_swaps_profiles_and_never_mixes_typing() {
     assert_eq!(count(&evs, "impostor_detected"), 0, "{evs:?}");
     assert!(env.mock.calls("LockSession").await.is_empty());
 }
+
+/// Issue 5: a state directory that will not survive a reboot (tmpfs) is audited as degraded
+/// protection; the daemon still runs and saves there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_dir_on_tmpfs_is_audited_as_degraded_protection() {
+    let shm = std::path::Path::new("/dev/shm");
+    let tmpfs = nix::sys::statfs::statfs(shm)
+        .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::TMPFS_MAGIC);
+    if !tmpfs {
+        eprintln!("skipping: /dev/shm is not a tmpfs here");
+        return;
+    }
+    let Some(env) = session_env::setup().await else {
+        return;
+    };
+    env.mock.add_session("c1", "seat0", 1000, "alice").await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir_in(shm).unwrap();
+    let journal = Journal::bind(dir.path());
+    let t = trace(dir.path(), "owner.evemu", 300, 0);
+    let cfg = dir.path().join("typewarden.toml");
+    std::fs::write(&cfg, QUICK).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_typewarden"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["daemon", "--speed", "0", "--state-dir"])
+        .arg(state.path())
+        .arg("--journal-socket")
+        .arg(&journal.path)
+        .arg("--replay")
+        .arg(&t)
+        .env("DBUS_SYSTEM_BUS_ADDRESS", &env.bus.address)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records = journal.records();
+    let degraded: Vec<_> = records
+        .iter()
+        .filter(|r| r.get("TYPEWARDEN_EVENT").map(String::as_str) == Some("degraded_protection"))
+        .filter_map(|r| r.get("TYPEWARDEN_REASON").cloned())
+        .collect();
+    assert!(
+        degraded.iter().any(|r| r == "state_not_persistent"),
+        "{degraded:?}"
+    );
+    assert!(state.path().join("uid-1000.profile").is_file());
+}

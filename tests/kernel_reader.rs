@@ -387,6 +387,8 @@ fn devices_json_lists_every_node_with_class_seat_and_reason() {
         (&virtio["class"], &virtio["scored"]),
         (&serde_json::json!("keyboard"), &serde_json::json!(true))
     );
-    assert!(rows.iter().all(|r| !r["reason"].as_str().unwrap().is_empty()));
+    assert!(rows
+        .iter()
+        .all(|r| !r["reason"].as_str().unwrap().is_empty()));
     kbd.destroy();
 }
