@@ -273,3 +273,39 @@ fn after_resume_the_typist_re_verifies() {
         level(&b)
     );
 }
+
+/// Issue 5: an exempt owner (by user or group, resolved by the shell) is never locked: an
+/// impostor typing at their session asks for no lock, and nothing is learned from it.
+#[test]
+fn an_exempt_owner_is_never_locked() {
+    let mut b = with_alice(Mode::Enforce);
+    let exempt = Resolved {
+        identity: Identity::Uid(1000),
+        exempt: true,
+    };
+    let info = session("c1", 1000, "alice");
+    b.handle(
+        Event::Session(SessionEvent::Active(info), Some(exempt)),
+        now(5, 0),
+    );
+    let before = b
+        .engines()
+        .next()
+        .unwrap()
+        .1
+        .profile()
+        .maturity()
+        .keystrokes;
+    let (acts, _) = type_as(&mut b, &mut Typist::new(29, 1.0), 800, 10_000_000);
+    assert!(locks(&acts).is_empty(), "{:?}", audits(&acts));
+    assert!(!audits(&acts).contains(&"impostor_detected"));
+    let after = b
+        .engines()
+        .next()
+        .unwrap()
+        .1
+        .profile()
+        .maturity()
+        .keystrokes;
+    assert_eq!(before, after);
+}
