@@ -309,3 +309,80 @@ fn an_exempt_owner_is_never_locked() {
         .keystrokes;
     assert_eq!(before, after);
 }
+
+fn degraded(actions: &[Action]) -> Vec<(String, &'static str)> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Audit(typewarden::audit::AuditEvent::DegradedProtection { reason, .. }) => {
+                Some((reason.as_str().to_string(), "degraded"))
+            }
+            Action::Audit(typewarden::audit::AuditEvent::ProtectionRestored { reason, .. }) => {
+                Some((reason.as_str().to_string(), "restored"))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Issue 5, degraded protection: no readable keyboard (after enumeration, and again when
+/// the last one leaves), logind unreachable, in training; each audited once and restored.
+#[test]
+fn degraded_protection_is_audited_on_entry_and_exit() {
+    let mut b = Brain::new(settings(Mode::Enforce));
+    let ready = Event::Input(InputEvent::Ready {
+        monitor: typewarden::input::monitor::MonitorKind::Inotify,
+        keyboards: 0,
+        unreadable: 0,
+    });
+    let d = |r: &str, what: &'static str| vec![(r.to_string(), what)];
+    assert_eq!(
+        degraded(&b.handle(ready, now(0, 0))),
+        d("no_readable_keyboard", "degraded")
+    );
+    assert_eq!(
+        degraded(&b.handle(keyboard(1), now(1, 0))),
+        d("no_readable_keyboard", "restored")
+    );
+    let removed = |id| {
+        Event::Input(InputEvent::DeviceRemoved {
+            id: DeviceId(id),
+            exit: typewarden::input::reader::ReaderExit::Gone,
+            clean: Default::default(),
+            reader: Default::default(),
+        })
+    };
+    assert_eq!(
+        degraded(&b.handle(removed(1), now(2, 0))),
+        d("no_readable_keyboard", "degraded")
+    );
+    b.handle(keyboard(2), now(3, 0));
+    let lost = SessionEvent::LogindLost {
+        reason: "test".into(),
+    };
+    assert_eq!(
+        degraded(&b.handle(Event::Session(lost.clone(), None), now(4, 0))),
+        d("logind_unreachable", "degraded")
+    );
+    assert!(degraded(&b.handle(Event::Session(lost, None), now(5, 0))).is_empty());
+    assert_eq!(
+        degraded(&b.handle(Event::Session(SessionEvent::LogindBack, None), now(6, 0))),
+        d("logind_unreachable", "restored")
+    );
+    activate(&mut b, session("c1", 1000, "alice"), now(7, 0));
+    assert_eq!(
+        degraded(&b.install(Identity::Uid(1000), None, now(7, 0))),
+        d("in_training", "degraded")
+    );
+    let mut quick = settings(Mode::Enforce);
+    quick.engine.min_enroll_keystrokes = 100;
+    quick.engine.max_enroll_keystrokes = 300;
+    quick.engine.min_calibration = 10;
+    let mut b = Brain::new(quick);
+    b.handle(keyboard(1), now(0, 0));
+    activate(&mut b, session("c1", 1000, "alice"), now(0, 0));
+    b.install(Identity::Uid(1000), None, now(0, 0));
+    let (acts, _) = type_as(&mut b, &mut Typist::new(11, 1.0), 1000, 1_000_000);
+    assert!(audits(&acts).contains(&"enrollment_complete"));
+    assert_eq!(degraded(&acts), d("in_training", "restored"));
+}

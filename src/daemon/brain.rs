@@ -88,6 +88,8 @@ pub struct Brain {
     locking: HashSet<String>,
     false_locks: FalseLockDetector,
     degraded: HashSet<(DegradedReason, Option<u32>)>,
+    /// The input layer finished its startup enumeration.
+    input_ready: bool,
 }
 
 impl Brain {
@@ -102,6 +104,7 @@ impl Brain {
             users: HashMap::new(),
             locking: HashSet::new(),
             degraded: HashSet::new(),
+            input_ready: false,
         }
     }
 
@@ -181,13 +184,9 @@ impl Brain {
 
     fn input(&mut self, e: InputEvent, now: Now, out: &mut Vec<Action>) {
         match e {
-            InputEvent::Ready { keyboards, .. } => {
-                self.degrade(
-                    DegradedReason::NoReadableKeyboard,
-                    None,
-                    keyboards == 0,
-                    out,
-                );
+            InputEvent::Ready { .. } => {
+                self.input_ready = true;
+                self.check_keyboards(out);
             }
             InputEvent::DeviceAdded(d) => {
                 let source = source_kind(&d.classification);
@@ -214,12 +213,14 @@ impl Brain {
                     needs_cut: false,
                 };
                 self.devices.insert(d.id, dev);
+                self.check_keyboards(out);
             }
             InputEvent::DeviceRemoved { id, .. } => {
                 if let Some(d) = self.devices.remove(&id) {
                     let (device, seat) = (audits::device(&d.name), seat_id(&d.seat));
                     out.push(Action::Audit(AuditEvent::DeviceRemoved { device, seat }));
                 }
+                self.check_keyboards(out);
             }
             InputEvent::Unreadable { devnode, .. } => {
                 out.push(Action::Audit(AuditEvent::DeviceIgnored {
@@ -479,6 +480,19 @@ impl Brain {
         let ids: Vec<Identity> = self.users.keys().cloned().collect();
         for id in ids {
             self.save(&id, out);
+        }
+    }
+
+    /// Degraded while no keyboard is read whose typing is verified (tokens and unlisted
+    /// virtual devices do not count), from the input layer's startup enumeration on (before
+    /// it, an empty device list only means "not enumerated yet").
+    fn check_keyboards(&mut self, out: &mut Vec<Action>) {
+        if self.input_ready {
+            let none = !self
+                .devices
+                .values()
+                .any(|d| d.source == Some(SourceKind::Keyboard));
+            self.degrade(DegradedReason::NoReadableKeyboard, None, none, out);
         }
     }
 
