@@ -442,3 +442,46 @@ async fn a_state_dir_on_tmpfs_is_audited_as_degraded_protection() {
     );
     assert!(state.path().join("uid-1000.profile").is_file());
 }
+
+/// Issue 5: a corrupt profile on disk is quarantined (kept under a new name, audited) and
+/// enrollment restarts; the daemon runs on and saves a fresh profile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_profile_is_quarantined_audited_and_enrollment_restarts() {
+    let Some(env) = session_env::setup().await else {
+        return;
+    };
+    env.mock.add_session("c1", "seat0", 1000, "alice").await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::bind(dir.path());
+    let state = dir.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    std::fs::set_permissions(&state, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let garbage = b"TWPF this is not a profile at all".to_vec();
+    let path = state.join("uid-1000.profile");
+    std::fs::write(&path, &garbage).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+    let t = trace(dir.path(), "owner.evemu", 300, 0);
+    replay(&env.bus.address, dir.path(), &journal, QUICK, &[t], 0.0);
+    let records = journal.records();
+    let q = records
+        .iter()
+        .find(|r| r.get("TYPEWARDEN_EVENT").map(String::as_str) == Some("profile_quarantined"))
+        .unwrap_or_else(|| panic!("{:?}", events(&records)));
+    assert_eq!(
+        q.get("TYPEWARDEN_PROFILE").map(String::as_str),
+        Some("uid:1000")
+    );
+    let kept: Vec<_> = std::fs::read_dir(&state)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains(".quarantined."))
+        .collect();
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(std::fs::read(&kept[0]).unwrap(), garbage, "kept as it was");
+    assert!(count(&events(&records), "enrollment_progress") >= 1);
+    assert_ne!(
+        std::fs::read(&path).unwrap(),
+        garbage,
+        "a fresh profile was saved"
+    );
+}
