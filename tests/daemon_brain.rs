@@ -215,13 +215,17 @@ fn a_probable_false_lock_is_audited_and_backs_off() {
     assert!(level_after > level_before, "{level_before} → {level_after}");
 }
 
-fn sleep_and_resume(b: &mut Brain, at_ms: u64) {
-    for start in [true, false] {
-        b.handle(
-            Event::Session(SessionEvent::Sleep(start), None),
-            now(at_ms, 0),
-        );
-    }
+/// `PrepareForSleep(true)` then `(false)`; returns what the core asked for before sleeping.
+fn sleep_and_resume(b: &mut Brain, at_ms: u64) -> Vec<Action> {
+    let before = b.handle(
+        Event::Session(SessionEvent::Sleep(true), None),
+        now(at_ms, 0),
+    );
+    b.handle(
+        Event::Session(SessionEvent::Sleep(false), None),
+        now(at_ms, 0),
+    );
+    before
 }
 
 /// F18: `KEY_LEFTMETA 1`, suspend, resume, then typing with no META release ever seen.
@@ -265,7 +269,12 @@ fn after_resume_the_typist_re_verifies() {
     assert!(locks(&acts).is_empty());
     let level = |b: &Brain| b.engines().next().unwrap().1.policy().level();
     let before = level(&b);
-    sleep_and_resume(&mut b, 200_000);
+    // The profile that changed is saved before the system sleeps (issue 5), once.
+    let saved = sleep_and_resume(&mut b, 200_000);
+    assert!(
+        matches!(saved.as_slice(), [Action::Save(Identity::Uid(1000), _)]),
+        "{saved:?}"
+    );
     let reverify = typewarden::engine::EngineParams::default().reverify_level;
     assert!(
         before < reverify && level(&b) >= reverify,
