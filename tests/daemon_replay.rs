@@ -485,3 +485,41 @@ async fn a_corrupt_profile_is_quarantined_audited_and_enrollment_restarts() {
         "a fresh profile was saved"
     );
 }
+
+/// Issue 5: the trace clock drives the engine and the policy, so replaying as fast as
+/// possible decides exactly like a paced replay: the same impostor record (keystrokes
+/// evaluated, score, trust) at `--speed 0` and at `--speed 200`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn speed_changes_pacing_not_decisions() {
+    let Some(env) = session_env::setup().await else {
+        return;
+    };
+    env.mock.add_session("c1", "seat0", 1000, "alice").await;
+    let config = format!(
+        "mode = \"monitor\"\n[engine]\nmin_enroll_keystrokes = 150\nmax_enroll_keystrokes = 400\nmin_calibration = 20\n{QUICK}"
+    );
+    let mut seen = Vec::new();
+    for speed in [0.0, 200.0] {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::bind(dir.path());
+        let t = trace(dir.path(), "takeover.evemu", 500, 300);
+        replay(&env.bus.address, dir.path(), &journal, &config, &[t], speed);
+        let records = journal.records();
+        let first = records
+            .iter()
+            .find(|r| r.get("TYPEWARDEN_EVENT").map(String::as_str) == Some("impostor_detected"))
+            .unwrap_or_else(|| panic!("no impostor at speed {speed}: {:?}", events(&records)))
+            .clone();
+        let fields: Vec<Option<String>> = [
+            "TYPEWARDEN_KEYSTROKES",
+            "TYPEWARDEN_SCORE",
+            "TYPEWARDEN_TRUST",
+        ]
+        .iter()
+        .map(|k| first.get(*k).cloned())
+        .collect();
+        assert!(fields.iter().all(Option::is_some), "{first:?}");
+        seen.push(fields);
+    }
+    assert_eq!(seen[0], seen[1]);
+}
