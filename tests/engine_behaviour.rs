@@ -358,8 +358,7 @@ fn f29_a_batch_delivered_late_gives_the_same_features_and_decisions() {
     let raw = raw_events(&keys);
     // Prompt delivery: one frame at a time. Late delivery: frames arrive in batches of 6,
     // 40 ms after the last one's stamp. The engine never sees read time, so only stamps may
-    // matter. (The reader's `Cleaner::flush(now)` is not called on arrival: with a late
-    // `now` it would close a chatter window early, which is the cleaner's concern, F30.)
+    // matter (the cleaner has no clock of its own either: nothing in it depends on arrival).
     let run = |batch: usize| {
         let mut c = Cleaner::new(DeviceId(1), CleanParams::default());
         let mut e = Engine::new(Default::default());
