@@ -523,3 +523,94 @@ async fn speed_changes_pacing_not_decisions() {
     }
     assert_eq!(seen[0], seen[1]);
 }
+
+/// Issue 5, kiosk identity: everyone shares one local account and a root-owned file names
+/// the person. The VDI launcher names the next employee by replacing the file while the
+/// logind session stays the same: what is typed from then on is the new person's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kiosk_identity_file_names_the_typist_and_its_change_swaps_profiles() {
+    if !nix::unistd::geteuid().is_root() {
+        eprintln!("skipping: the identity file must be root-owned");
+        return;
+    }
+    let Some(env) = session_env::setup().await else {
+        return;
+    };
+    env.mock.add_session("c1", "seat0", 1000, "kiosk").await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = Journal::bind(dir.path());
+    let ident = dir.path().join("ident");
+    std::fs::create_dir(&ident).unwrap();
+    let who = ident.join("kiosk-user");
+    std::fs::write(&who, "jdoe\n").unwrap();
+    let t = trace(dir.path(), "typing.evemu", 400, 0);
+    let cfg = dir.path().join("typewarden.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[engine]\nmin_enroll_keystrokes = 100\n{QUICK}identity = {{ file = \"{}\" }}\n",
+            who.display()
+        ),
+    )
+    .unwrap();
+    let state = dir.path().join("state");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_typewarden"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["daemon", "--speed", "20", "--state-dir"])
+        .arg(&state)
+        .arg("--journal-socket")
+        .arg(&journal.path)
+        .arg("--replay")
+        .arg(&t)
+        .env("DBUS_SYSTEM_BUS_ADDRESS", &env.bus.address)
+        .env("TYPEWARDEN_LOG", "warn")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let profile_of = |r: &std::collections::HashMap<String, String>| {
+        (r.get("TYPEWARDEN_EVENT").map(String::as_str) == Some("enrollment_progress"))
+            .then(|| r.get("TYPEWARDEN_PROFILE").cloned().unwrap_or_default())
+    };
+    let mut records = Vec::new();
+    for _ in 0..100 {
+        records.extend(journal.records());
+        if records
+            .iter()
+            .any(|r| profile_of(r).as_deref() == Some("id:jdoe"))
+        {
+            break;
+        }
+    }
+    assert!(records
+        .iter()
+        .any(|r| profile_of(r).as_deref() == Some("id:jdoe")));
+    // The launcher's atomic replace: a temp file renamed over the old one.
+    let tmp = ident.join(".kiosk-user.new");
+    std::fs::write(&tmp, "asmith\n").unwrap();
+    std::fs::rename(&tmp, &who).unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap();
+    assert!(status.unwrap().success());
+    records.extend(journal.records());
+    let profiles: Vec<String> = records.iter().filter_map(profile_of).collect();
+    let first_asmith = profiles
+        .iter()
+        .position(|p| p == "id:asmith")
+        .unwrap_or_else(|| panic!("the new person never enrolled: {profiles:?}"));
+    assert!(
+        profiles[first_asmith..].iter().all(|p| p == "id:asmith"),
+        "{profiles:?}"
+    );
+    let names: Vec<String> = std::fs::read_dir(&state)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    let hex = |s: &str| s.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+    for person in ["jdoe", "asmith"] {
+        let file = format!("id-{}.profile", hex(person));
+        assert!(names.contains(&file), "{person}: {names:?}");
+    }
+    assert!(!names.iter().any(|n| n.starts_with("uid-")), "{names:?}");
+}

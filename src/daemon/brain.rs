@@ -177,6 +177,13 @@ impl Brain {
         out
     }
 
+    /// Every seat's active session as logind last reported it (whether or not its owner
+    /// could be resolved), so the shell can resolve them again when the identity source
+    /// changes.
+    pub fn active_sessions(&self) -> Vec<SessionInfo> {
+        self.gate.sessions().cloned().collect()
+    }
+
     /// The live engines, for status reporting.
     pub fn engines(&self) -> impl Iterator<Item = (&Identity, &Engine)> {
         self.users.iter().map(|(i, u)| (i, &u.engine))

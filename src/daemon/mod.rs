@@ -161,6 +161,14 @@ async fn serve(
         ))
     };
     let mut tracker = track(&mut tasks, &seats);
+    // Kiosks: the identity file can name another person with no logind event at all.
+    let (idtx, mut idrx) = mpsc::channel(4);
+    if let crate::session::IdentitySource::File(path) = &session_cfg.identity {
+        tasks.spawn(crate::session::identity_watch::watch_identity_file(
+            path.clone(),
+            idtx,
+        ));
+    }
     let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signal)?;
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signal)?;
     let mut save = tokio::time::interval(SAVE_EVERY);
@@ -191,6 +199,16 @@ async fn serve(
             Some(e) = srx.recv() => {
                 let r = resolve::resolve(&e, &session_cfg, config);
                 Event::Session(e, r)
+            }
+            Some(()) = idrx.recv() => {
+                let now = clock.now();
+                for info in brain.active_sessions() {
+                    let e = crate::session::SessionEvent::Active(info);
+                    let r = resolve::resolve(&e, &session_cfg, config);
+                    let actions = brain.handle(Event::Session(e, r), now);
+                    execute(actions, &mut brain, &store, ah, &mut locks, &session_cfg, now);
+                }
+                continue;
             }
             Some(done) = locks.join_next(), if !locks.is_empty() => match done {
                 Ok(e) => e,
