@@ -36,7 +36,7 @@ enum Command {
         #[arg(long, value_name = "FILE", num_args = 1..)]
         replay: Option<Vec<PathBuf>>,
         /// Replay pacing: 1 = real time, 0 = as fast as possible.
-        #[arg(long, default_value_t = 1.0, requires = "replay")]
+        #[arg(long, default_value_t = 1.0, requires = "replay", value_parser = parse_speed)]
         speed: f64,
         /// The journald native socket audit records are sent to.
         #[arg(long, value_name = "PATH", default_value = typewarden::audit::JOURNAL_SOCKET)]
@@ -132,7 +132,7 @@ fn run(command: Command, config: Option<PathBuf>) -> ExitCode {
             replay,
             speed,
             journal_socket,
-        } => load_config(cli_config.clone()).and_then(|c| {
+        } => load_daemon_config(cli_config.clone(), &journal_socket).and_then(|c| {
             let state_dir = state_dir
                 .or_else(|| c.state_dir.clone())
                 .unwrap_or_else(typewarden::store::default_state_dir);
@@ -176,6 +176,18 @@ fn load_config(path: Option<PathBuf>) -> anyhow::Result<Config> {
     })?)
 }
 
+/// The daemon's configuration; a rejected one is audited before startup stops.
+fn load_daemon_config(path: Option<PathBuf>, journal_socket: &Path) -> anyhow::Result<Config> {
+    let loaded = config::load(&LoadOptions {
+        config: path.as_deref(),
+        ..LoadOptions::default()
+    });
+    loaded.map_err(|e| {
+        daemon::audit_rejected_config(&e, journal_socket);
+        anyhow::Error::from(e)
+    })
+}
+
 fn check_config(path: Option<&Path>) -> anyhow::Result<ExitCode> {
     let summary = config::check_config(path, Path::new(config::ETC_ROOT))?;
     write_stdout(&summary)?;
@@ -185,12 +197,9 @@ fn check_config(path: Option<&Path>) -> anyhow::Result<ExitCode> {
 fn replay(config: &Config, json: bool, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let report = replay::replay_files(files, config.clean_params());
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).context("rendering JSON")?
-        );
+        write_stdout(&(serde_json::to_string_pretty(&report).context("rendering JSON")? + "\n"))?;
     } else {
-        print!("{}", report.to_text());
+        write_stdout(&report.to_text())?;
     }
     for e in &report.errors {
         eprintln!("{e}");
@@ -221,6 +230,16 @@ fn run_daemon(config: Config, opts: daemon::Options) -> anyhow::Result<ExitCode>
         .context("starting the runtime")?;
     rt.block_on(daemon::run(config, opts))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--speed`: a finite factor ≥ 0.
+fn parse_speed(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not a speed (0 = as fast as possible, 1 = real time, 2 = twice as fast)"
+        )),
+    }
 }
 
 /// Writes to stdout; a closed pipe (`typewarden replay … | head`) is not an error.

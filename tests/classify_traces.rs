@@ -108,6 +108,19 @@ fn real_descriptions_classify_as_expected() {
             CapsKind::Keyboard,
             true,
         ),
+        // libinput record descriptions (decimal code lists), with and without tabs.
+        (
+            "linux-doc/pixart-hp-mouse.hidintro.libinput-record.extract.txt",
+            Pointer,
+            CapsKind::Pointer,
+            false,
+        ),
+        (
+            "linux-doc/pixart-hp-mouse.hidintro.libinput-record.normalized.yml",
+            Pointer,
+            CapsKind::Pointer,
+            false,
+        ),
     ];
     for (file, class, kind, scored) in cases {
         let Some((c, k, s, reason)) = verdict(file) else {
@@ -115,6 +128,31 @@ fn real_descriptions_classify_as_expected() {
         };
         assert_eq!((c, k, s), (class, kind, scored), "{file}: {reason}");
     }
+    // Every description in shared/traces is one of the cases above: a new one fails here
+    // until its expected class is written down.
+    let Some(dir) = common::shared_dir("traces") else {
+        return;
+    };
+    let mut described = Vec::new();
+    for group in std::fs::read_dir(&dir).unwrap() {
+        let group = group.unwrap().path();
+        if !group.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&group).unwrap() {
+            let f = f.unwrap().path();
+            let Ok(t) = typewarden::trace::load(&f) else {
+                continue; // not a trace (SOURCE.md, LICENSE, the umockdev sysfs dump)
+            };
+            if t.devices.iter().any(|d| d.description.is_some()) {
+                described.push(f.strip_prefix(&dir).unwrap().display().to_string());
+            }
+        }
+    }
+    described.sort();
+    let mut listed: Vec<String> = cases.iter().map(|c| c.0.to_string()).collect();
+    listed.sort();
+    assert_eq!(described, listed);
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! `typewarden check-config PATH` end to end through the built binary.
+//! `typewarden check-config PATH` and `--version` end to end through the built binary.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -117,4 +117,17 @@ fn a_bad_engine_value_exits_1_naming_its_line() {
         path.display()
     );
     assert_eq!(String::from_utf8(out.stderr).unwrap(), want);
+}
+
+#[test]
+fn version_prints_the_package_version() {
+    let out = Command::new(env!("CARGO_BIN_EXE_typewarden"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("typewarden {}\n", env!("CARGO_PKG_VERSION"))
+    );
 }

@@ -84,7 +84,7 @@ fn enumerates_existing_devices_then_hotplugs_and_reads_two_keyboards() {
         format!("{:?}", t0.elapsed()),
     );
     let late_id = id_of(&ev);
-    // Distinct keys: the same key re-pressed within 20 ms is chatter (F30) and merges.
+    // Distinct keys: the same key re-pressed within 20 ms is chatter (F30), dropped from timing.
     for i in 0..3 {
         late.tap(LETTERS[i]);
         early.tap(LETTERS[i + 3]);

@@ -3,7 +3,13 @@
 //! or writes may contain the phrase, its key-code sequence or its scancode sequence, as text
 //! (decimal or hex, with common separators) or as binary (u8, u16 or u32 little-endian).
 //!
-//! The live tier adds its outputs: the real daemon replays the canary into a session on a
+//! Outputs covered: `replay` (text and `--json`) stdout and stderr, trace errors, and the
+//! live daemon fed the canary through `daemon --replay` with every log level on: its stdout,
+//! stderr (operational logs), every audit datagram it sent to the journal socket, and every
+//! file it left in its state directory (profiles). The key-slot sequence (the form key codes
+//! take past the privacy boundary) is a needle too.
+//!
+//! The API tier adds its outputs too: the real daemon replays the canary into a session on a
 //! private bus, then its profile file, its audit datagrams, its log, and every D-Bus reply
 //! the CLI prints (status, profile list and show, as JSON and text) go through
 //! [`assert_no_canary`].
@@ -17,6 +23,8 @@ mod daemon;
 mod dbus;
 #[path = "common/mock.rs"]
 mod mock;
+#[path = "common/session_env.rs"]
+mod session_env;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -36,6 +44,15 @@ fn key_code(c: char) -> u32 {
         ' ' => 57,
         c => LETTERS[(c as u8 - b'a') as usize],
     }
+}
+
+fn slot(c: char) -> u32 {
+    let code = u16::try_from(key_code(c)).expect("small code");
+    u32::from(
+        typewarden::core::keyslot::slot_for_code(code)
+            .expect("a letter has a slot")
+            .0,
+    )
 }
 
 fn scancode(c: char) -> u32 {
@@ -59,6 +76,7 @@ fn needles() -> Vec<(String, Vec<u8>)> {
         for (what, f) in [
             ("key code", key_code as fn(char) -> u32),
             ("scancode", scancode),
+            ("key slot", slot),
         ] {
             let seq: Vec<u32> = w.iter().map(|&c| f(c)).collect();
             for sep in [" ", ",", ", ", ";", "\n", "\t"] {
@@ -82,7 +100,7 @@ fn needles() -> Vec<(String, Vec<u8>)> {
                     out.push((format!("{what} text {s:?}"), s.into_bytes()));
                 }
             }
-            if what == "key code" {
+            if what != "scancode" {
                 out.push((format!("{what} u8"), seq.iter().map(|&v| v as u8).collect()));
                 out.push((
                     format!("{what} u16le"),
@@ -156,13 +174,15 @@ fn the_fixture_is_the_canary_and_the_detector_finds_it() {
         .flat_map(|&c| (c as u16).to_le_bytes())
         .collect();
     let u32le: Vec<u8> = scans.iter().flat_map(|c| c.to_le_bytes()).collect();
+    let slots: Vec<u8> = PHRASE.chars().map(|c| slot(c) as u8).collect();
     let upper = PHRASE.to_uppercase();
-    let haystacks: [&[u8]; 5] = [
+    let haystacks: [&[u8]; 6] = [
         upper.as_bytes(),
         dec.as_bytes(),
         hex.as_bytes(),
         &u16le,
         &u32le,
+        &slots,
     ];
     for hay in haystacks {
         let caught = std::panic::catch_unwind(|| assert_no_canary("sample", hay));
@@ -283,4 +303,80 @@ async fn the_daemon_its_profile_audit_records_and_api_replies_never_contain_the_
     }
     assert!(audit.len() > 200, "audit records arrived");
     assert_no_canary("audit records", &audit);
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("dir entry").path();
+        if path.is_dir() {
+            files_under(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_daemon_never_writes_the_canary_anywhere() {
+    let Some(env) = session_env::setup().await else {
+        return;
+    };
+    env.mock.add_session("c1", "seat0", 1000, "alice").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let journal = daemon::Journal::bind(dir.path());
+    // A quick enrollment, so the profile written holds per-key and per-digraph tables and
+    // the audit trail carries enrollment records, not just a start and a stop.
+    let cfg = dir.path().join("typewarden.toml");
+    std::fs::write(
+        &cfg,
+        "[engine]\nmin_enroll_keystrokes = 50\nmax_enroll_keystrokes = 100\nmin_calibration = 10\n[session]\nsettle_ms = 0\n",
+    )
+    .expect("config");
+    let state = dir.path().join("state");
+    let out = Command::new(env!("CARGO_BIN_EXE_typewarden"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["daemon", "--speed", "0", "--state-dir"])
+        .arg(&state)
+        .arg("--journal-socket")
+        .arg(&journal.path)
+        .arg("--replay")
+        .args(vec![fixture(); 8]) // the phrase 32 times: 1,024 keystrokes
+        .env("DBUS_SYSTEM_BUS_ADDRESS", &env.bus.address)
+        .env("TYPEWARDEN_LOG", "trace")
+        .output()
+        .expect("run the daemon");
+    assert!(
+        out.status.success(),
+        "daemon failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_no_canary("daemon stdout", &out.stdout);
+    assert_no_canary("daemon stderr (logs at trace level)", &out.stderr);
+    let datagrams = journal.datagrams();
+    for d in &datagrams {
+        assert_no_canary("an audit datagram", d);
+    }
+    let mut files = Vec::new();
+    files_under(&state, &mut files);
+    for f in &files {
+        assert_no_canary(
+            &format!("state file {}", f.display()),
+            &std::fs::read(f).expect("read state file"),
+        );
+    }
+    // Guards against a vacuous pass: the daemon logged, audited, enrolled and saved.
+    assert!(!out.stderr.is_empty(), "no operational logs were captured");
+    let records = journal.records();
+    let events = daemon::events(&records);
+    assert!(
+        events.iter().any(|e| e == "enrollment_complete"),
+        "{events:?}"
+    );
+    assert_eq!(datagrams.len(), records.len());
+    assert!(
+        files.iter().any(|f| f.ends_with("uid-1000.profile")),
+        "{files:?}"
+    );
 }

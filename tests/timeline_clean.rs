@@ -56,7 +56,7 @@ fn f01_syn_dropped_discards_to_syn_report_and_takes_resynced_state() {
 }
 
 #[test]
-fn f01_release_held_back_before_an_overrun_is_still_real() {
+fn f01_a_release_before_an_overrun_is_still_real() {
     assert_eq!(
         clean("d:a t:50 u:a t:5 drop"),
         "0:dn:a 50:up:a 55:cut:overrun"
@@ -101,11 +101,31 @@ fn duplicate_press_cuts_and_voids_the_key() {
 }
 
 #[test]
-fn f30_chatter_is_merged_into_one_keystroke() {
-    let (out, c) = clean_with(CleanParams::default(), "d:o t:60 u:o t:8 d:o t:27 u:o end");
-    assert_eq!(out, "0:dn:o 95:up:o");
-    assert_eq!(c.stats().chatter_merged, 1);
-    assert_eq!(c.stats().keystrokes, 1);
+fn f30_chatter_is_dropped_from_timing_and_cuts_the_chain() {
+    // The field case: one intended "o" arrives as two press/release pairs 8 ms apart. The
+    // first release is out at once (F32); the bounce and its release never are, and the cut
+    // stops a latency being measured from the bounced release.
+    let (out, c) = clean_with(
+        CleanParams::default(),
+        "d:o t:60 u:o t:8 d:o t:27 u:o t:100 d:p t:80 u:p end",
+    );
+    assert_eq!(out, "0:dn:o 60:up:o 68:cut:chatter 195:dn:p 275:up:p");
+    assert_eq!(c.stats().chatter_bounces, 1);
+    assert_eq!(c.stats().keystrokes, 2);
+    assert_eq!(c.stats().duplicate_presses + c.stats().orphan_releases, 0);
+}
+
+#[test]
+fn f30_a_bouncing_keypad_counts_every_bounce_and_feeds_none() {
+    // input-remapper #486: "11112111121111" from one press each; a bounce's own release
+    // opens the next chatter window.
+    let (out, c) = clean_with(
+        CleanParams::default(),
+        "d:1 t:40 u:1 t:5 d:1 t:3 u:1 t:6 d:1 t:2 u:1 t:200 d:2 t:50 u:2 end",
+    );
+    assert_eq!(out, "0:dn:1 40:up:1 45:cut:chatter 256:dn:2 306:up:2");
+    assert_eq!(c.stats().chatter_bounces, 2);
+    assert_eq!(c.stats().keystrokes, 2);
 }
 
 #[test]
@@ -118,29 +138,53 @@ fn f30_a_real_double_letter_is_not_chatter() {
 }
 
 #[test]
-fn chatter_window_boundary_is_inclusive() {
+fn chatter_window_boundary_is_inclusive_and_zero_disables_it() {
     assert_eq!(
         clean("d:o t:60 u:o t:20 d:o t:20 u:o end"),
-        "0:dn:o 100:up:o"
+        "0:dn:o 60:up:o 80:cut:chatter"
     );
     assert_eq!(
         clean("d:o t:60 u:o t:21 d:o t:20 u:o end"),
         "0:dn:o 60:up:o 81:dn:o 101:up:o"
     );
-}
-
-#[test]
-fn another_key_ends_the_chatter_window_at_once() {
+    let off = CleanParams {
+        chatter_us: 0,
+        ..CleanParams::default()
+    };
     assert_eq!(
-        clean("d:o t:60 u:o t:5 d:p t:5 d:o"),
-        "0:dn:o 60:up:o 65:dn:p 70:dn:o"
+        clean_with(off, "d:o t:60 u:o d:o t:20 u:o end").0,
+        "0:dn:o 60:up:o 60:dn:o 80:up:o"
     );
 }
 
 #[test]
-fn f32_flush_delivers_the_last_release_after_silence() {
-    assert_eq!(clean("d:a t:80 u:a t:10 flush"), "0:dn:a");
-    assert_eq!(clean("d:a t:80 u:a t:30 flush"), "0:dn:a 80:up:a");
+fn chatter_is_per_key_whatever_is_typed_in_between() {
+    // Another key in the window does not make a 10 ms same-key re-press human.
+    assert_eq!(
+        clean("d:o t:60 u:o t:5 d:p t:5 d:o t:30 u:p t:10 u:o end"),
+        "0:dn:o 60:up:o 65:dn:p 70:cut:chatter"
+    );
+    // A release that carried no timing (voided by a cut) still starts its key's window.
+    assert_eq!(
+        clean("d:a t:30 drop t:1 syn t:10 u:a t:5 d:a t:50 u:a t:100 d:a t:50 u:a end"),
+        "0:dn:a 30:cut:overrun 196:dn:a 246:up:a"
+    );
+}
+
+#[test]
+fn f32_a_tap_is_complete_when_its_release_arrives() {
+    // Nothing is held back for later: the release is out in the call that brought it, with
+    // no further event, flush or end of stream.
+    let mut c = typewarden::core::clean::Cleaner::new(
+        typewarden::core::timing::DeviceId(1),
+        CleanParams::default(),
+    );
+    let mut out = Vec::new();
+    for e in common::timeline::raw_events("d:a t:80 u:a") {
+        c.push(&e, &mut out);
+    }
+    assert_eq!(common::timeline::render(&out), "0:dn:a 80:up:a");
+    assert_eq!(c.stats().keystrokes, 1);
 }
 
 #[test]
@@ -230,7 +274,7 @@ fn random_timelines_keep_the_timing_contract() {
                 14 => format!("r:{k}"),
                 15 => "drop".to_string(),
                 16 => format!("resync:{k}"),
-                17 => "flush".to_string(),
+                17 => format!("u:{k} t:{} d:{k}", next(25)),
                 18 => "rm".to_string(),
                 _ => format!("step:-{}", next(100)),
             };

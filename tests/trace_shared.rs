@@ -265,3 +265,74 @@ fn evemu_devices_facts() {
     );
     assert!(tp.rel.count() > 0 && kb.rel.count() == 0);
 }
+
+/// Every event trace in shared/traces runs through the cleaning core: the stream keeps the
+/// timing contract of `core::timing` (each release closes an open press of its slot, no
+/// double press, nothing open at the end, time never backwards inside a chain), and the
+/// `typewarden replay --json` binary replays them all in one run.
+#[test]
+fn every_shared_trace_runs_through_the_cleaning_core_and_the_replay_command() {
+    use typewarden::core::clean::{CleanParams, Cleaner};
+    use typewarden::core::timing::{DeviceId, Edge, TimingKind};
+    let Some(dir) = common::shared_dir("traces") else {
+        return;
+    };
+    let mut files = Vec::new();
+    walk(&dir, &mut files);
+    files.sort();
+    files.retain(|f| {
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        !NOT_TRACES.iter().any(|(n, _)| *n == name)
+    });
+    let mut keystrokes = 0;
+    for file in &files {
+        let t = load(file).unwrap();
+        for (i, d) in t.devices.iter().enumerate() {
+            let mut c = Cleaner::new(DeviceId(i as u32), CleanParams::default());
+            let mut out = Vec::new();
+            for e in &d.events {
+                c.push(e, &mut out);
+            }
+            c.finish(d.events.last().map_or(0, |e| e.time_us), &mut out);
+            let mut open = HashMap::new();
+            let mut last = None;
+            for ev in &out {
+                match ev.kind {
+                    TimingKind::Cut(_) => {
+                        open.clear();
+                        last = None;
+                    }
+                    TimingKind::Key { slot, edge } => {
+                        assert!(last.is_none_or(|l| ev.t_us >= l), "{}", file.display());
+                        last = Some(ev.t_us);
+                        match edge {
+                            Edge::Press => {
+                                assert!(open.insert(slot, ev.t_us).is_none(), "{}", file.display())
+                            }
+                            Edge::Release => {
+                                let p = open.remove(&slot).expect("release of an open press");
+                                assert!(ev.t_us >= p, "{}", file.display());
+                            }
+                        }
+                    }
+                }
+            }
+            assert!(open.is_empty(), "{}: presses left open", file.display());
+            keystrokes += c.stats().keystrokes;
+        }
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_typewarden"))
+        .args(["replay", "--json"])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["totals"]["files"], files.len(), "{}", v["errors"]);
+    assert_eq!(v["totals"]["keystrokes"], keystrokes);
+    assert!(keystrokes > 50, "the traces hold real typing: {keystrokes}");
+}

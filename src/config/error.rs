@@ -60,6 +60,22 @@ pub enum ConfigError {
     Serialize(String),
 }
 
+impl ConfigError {
+    /// Where the error is, for the audit record: the file, its line and the dotted key, when
+    /// known (never the offending value: it is the admin's text, not ours to copy).
+    pub fn location(&self) -> (Option<&str>, Option<usize>, Option<&str>) {
+        match self {
+            ConfigError::Invalid {
+                file, line, key, ..
+            } => (Some(file), Some(*line), Some(key)),
+            ConfigError::Syntax { file, line, .. } => (Some(file), Some(*line), None),
+            ConfigError::File { file, .. } => (Some(file), None, None),
+            ConfigError::Unset { key } => (None, None, Some(key)),
+            ConfigError::Merge { .. } | ConfigError::Serialize(_) => (None, None, None),
+        }
+    }
+}
+
 /// 1-based line of byte offset `pos` in `text` (offsets past the end count as the last line).
 pub(super) fn line_of(text: &str, pos: usize) -> usize {
     let end = pos.min(text.len());

@@ -1,8 +1,8 @@
 //! The cleaning core: one pure state machine per device turns decoded kernel events into
 //! [`TimingEvent`]s that are safe to learn from.
 //!
-//! Owns: per-device key state, the `SYN_DROPPED` discard window, the chatter hold-back and
-//! the cleaning counters.
+//! Owns: per-device key state (with each key's last release, for the chatter rule), the
+//! `SYN_DROPPED` discard window and the cleaning counters.
 //!
 //! Invariants (the contract in `core::timing`):
 //! - autorepeat (value 2) is never a keystroke; a key that repeats was held past the repeat
@@ -11,14 +11,18 @@
 //!   the chain is cut, and key state comes only from [`Cleaner::resync`] with what the reader
 //!   read via `EVIOCGKEY`; nothing synthetic is ever emitted (F01, F04);
 //! - orphan releases, duplicate presses and over-long holds are dropped or cut, never fed as
-//!   timing (F08, F09); a release followed by a press of the same key within the chatter
-//!   window is merged into one keystroke (F30);
+//!   timing (F08, F09);
+//! - every event is decided when it arrives: nothing is held back, so a release leaves the
+//!   core in the same call that brought it and a tap followed by silence is complete at once
+//!   (F32). Switch chatter (F30) is therefore handled retroactively: a press of a key within
+//!   `chatter_us` of that key's release is a bounce; the bounce press and its release are
+//!   dropped from timing and the chain is cut, so no latency is measured from the bounced
+//!   release (the keystroke before the bounce was already emitted and stays as it was);
 //! - device removal cuts the chain and clears all state (F10, F14);
 //! - time never goes backwards inside a chain (F27);
 //! - no key code leaves this module: codes index private state and become [`KeySlot`]s.
 //!
-//! Pure: no I/O and no clock of its own. Time comes only from the events, and from the
-//! `now_us` the caller passes to [`Cleaner::flush`].
+//! Pure: no I/O and no clock of its own. Time comes only from the events.
 
 use crate::core::event::{RawEvent, EV_KEY, KEY_PRESS, KEY_RELEASE, KEY_REPEAT};
 use crate::core::keyslot::{slot_for_code, KeySlot};
@@ -32,8 +36,9 @@ const KEY_CODES: usize = 0x300;
 /// Tunables of the cleaning rules (from `[input]` in the config).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CleanParams {
-    /// A same-key release→press gap at or under this is switch chatter, not a new keystroke.
-    /// Real double letters are ≥ 33 ms apart in the shared traces; F30 chatter is ~8 ms.
+    /// A same-key release→press gap at or under this is switch chatter, not a new keystroke;
+    /// 0 disables the rule. Real double letters are ≥ 33 ms apart in the shared traces; F30
+    /// chatter is ~8 ms.
     pub chatter_us: i64,
     /// A key held longer than this is not typing; its press is cut.
     pub max_hold_us: i64,
@@ -59,8 +64,9 @@ pub struct CleanStats {
     pub orphan_releases: u64,
     /// Autorepeat events seen (never keystrokes).
     pub autorepeats: u64,
-    /// Chatter bounces merged into the keystroke they bounced from.
-    pub chatter_merged: u64,
+    /// Chatter bounces dropped from timing (F30). Per device, so a rising rate shows as a
+    /// hardware trend; it never counts against the typist.
+    pub chatter_bounces: u64,
     /// Presses of keys already down.
     pub duplicate_presses: u64,
     /// `SYN_DROPPED` markers seen.
@@ -75,23 +81,18 @@ pub struct CleanStats {
     pub invalid_values: u64,
 }
 
+/// `Key::Up` of a key never seen released.
+const NEVER: i64 = i64::MIN;
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Key {
-    Up,
+    /// Up; `released_us` is its last release ([`NEVER`] if none), for the chatter rule.
+    Up { released_us: i64 },
     /// Down with a known, emitted press.
-    Down {
-        press_us: i64,
-    },
+    Down { press_us: i64 },
     /// Down (or maybe down) without usable timing: seeded by a resync or voided by a cut.
     /// Its release is dropped quietly.
     Void,
-}
-
-#[derive(Clone, Copy)]
-struct Pending {
-    code: u16,
-    slot: KeySlot,
-    t_us: i64,
 }
 
 /// The per-device cleaning state machine.
@@ -101,8 +102,6 @@ pub struct Cleaner {
     keys: Box<[Key; KEY_CODES]>,
     /// Codes currently `Down` (a handful at most; order irrelevant).
     down: Vec<u16>,
-    /// A release held back for the chatter window.
-    pending: Option<Pending>,
     /// Discarding until the next `SYN_REPORT` after `SYN_DROPPED`.
     dropping: bool,
     /// A press was emitted since the last cut.
@@ -117,9 +116,8 @@ impl Cleaner {
         Self {
             device,
             params,
-            keys: Box::new([Key::Up; KEY_CODES]),
+            keys: Box::new([Key::Up { released_us: NEVER }; KEY_CODES]),
             down: Vec::with_capacity(16),
-            pending: None,
             dropping: false,
             live: false,
             last_t: None,
@@ -159,7 +157,7 @@ impl Cleaner {
     #[inline(never)]
     fn key_event(&mut self, ev: &RawEvent, out: &mut Vec<TimingEvent>) {
         let t = ev.time_us;
-        // Time-driven rules run on key events (and on `flush`), the only ones that matter.
+        // The time-driven rule runs on key events, the only ones that matter for it.
         if self.last_t != Some(t) {
             if self.last_t.is_some_and(|last| t < last) {
                 self.stats.clock_steps += 1;
@@ -171,13 +169,6 @@ impl Cleaner {
         let Some(slot) = slot_for_code(ev.code) else {
             return; // buttons never feed keystroke timing (F06)
         };
-        // A release held back for chatter only merges with the same key's next press.
-        if self
-            .pending
-            .is_some_and(|p| p.code != ev.code || ev.value != KEY_PRESS)
-        {
-            self.flush_pending(out);
-        }
         match ev.value {
             KEY_PRESS => self.press(ev.code, slot, t, out),
             KEY_RELEASE => self.release(ev.code, slot, t, out),
@@ -195,7 +186,7 @@ impl Cleaner {
         out: &mut Vec<TimingEvent>,
     ) {
         self.cut(CutReason::Resync, t_us, out);
-        self.keys.fill(Key::Up);
+        self.keys.fill(Key::Up { released_us: NEVER });
         self.down.clear();
         for code in down_codes {
             if let Some(k) = self.keys.get_mut(code as usize) {
@@ -205,42 +196,33 @@ impl Cleaner {
         self.dropping = false;
     }
 
-    /// Emits what is due at `now_us` (same clock as the events) without a new event: a
-    /// held-back release whose chatter window has passed, or a press held too long. The
-    /// reader calls this when its device goes quiet, so a last keystroke is not stuck (F32).
-    pub fn flush(&mut self, now_us: i64, out: &mut Vec<TimingEvent>) {
-        self.expire(now_us, out);
-    }
-
     /// The device is gone: cut and forget everything (F10, F14). Never fabricates releases.
     pub fn remove(&mut self, t_us: i64, out: &mut Vec<TimingEvent>) {
         self.cut(CutReason::DeviceRemoved, t_us, out);
-        self.keys.fill(Key::Up);
+        self.keys.fill(Key::Up { released_us: NEVER });
         self.down.clear();
         self.dropping = false;
         self.last_t = None;
     }
 
-    /// The recording ended: release what is held back; keys still down are cut.
+    /// The recording ended: keys still down are cut.
     pub fn finish(&mut self, t_us: i64, out: &mut Vec<TimingEvent>) {
-        self.flush_pending(out);
         if !self.down.is_empty() {
             self.cut(CutReason::EndOfStream, t_us, out);
         }
     }
 
     fn press(&mut self, code: u16, slot: KeySlot, t: i64, out: &mut Vec<TimingEvent>) {
-        if let Some(p) = self.pending {
-            if t - p.t_us <= self.params.chatter_us {
-                // F30: the bounce is swallowed; the key stays down from its first press.
-                self.pending = None;
-                self.stats.chatter_merged += 1;
-                return;
-            }
-            self.flush_pending(out);
-        }
         match self.keys[code as usize] {
-            Key::Up => {
+            Key::Up { released_us } if self.bounced(released_us, t) => {
+                // F30: the switch bounced. Its release was real to the kernel and is already
+                // out; what follows it (this press and its release) is not a keystroke, and
+                // no latency may be measured from that release: cut, and void the key.
+                self.stats.chatter_bounces += 1;
+                self.cut(CutReason::Chatter, t, out);
+                self.keys[code as usize] = Key::Void;
+            }
+            Key::Up { .. } => {
                 self.keys[code as usize] = Key::Down { press_us: t };
                 self.down.push(code);
                 self.live = true;
@@ -263,22 +245,39 @@ impl Cleaner {
         }
     }
 
+    /// A same-key release→press gap within the chatter window (inclusive; never across a
+    /// backwards clock step, which is cut on its own).
+    #[inline]
+    fn bounced(&self, released_us: i64, t: i64) -> bool {
+        self.params.chatter_us > 0
+            && released_us != NEVER
+            && (0..=self.params.chatter_us).contains(&(t - released_us))
+    }
+
     fn release(&mut self, code: u16, slot: KeySlot, t: i64, out: &mut Vec<TimingEvent>) {
-        match self.keys[code as usize] {
+        let was = self.keys[code as usize];
+        // Every release, even one without usable timing, starts the key's chatter window.
+        self.keys[code as usize] = Key::Up { released_us: t };
+        match was {
             Key::Down { press_us } if t - press_us > self.params.max_hold_us => {
+                self.forget_down(code);
                 self.stats.long_holds += 1;
                 self.cut(CutReason::LongHold, t, out);
-                self.keys[code as usize] = Key::Up;
             }
             Key::Down { .. } => {
-                self.pending = Some(Pending {
-                    code,
-                    slot,
-                    t_us: t,
-                })
+                self.forget_down(code);
+                self.stats.keystrokes += 1;
+                self.emit(
+                    t,
+                    TimingKind::Key {
+                        slot,
+                        edge: Edge::Release,
+                    },
+                    out,
+                );
             }
-            Key::Void => self.keys[code as usize] = Key::Up,
-            Key::Up => {
+            Key::Void => {}
+            Key::Up { .. } => {
                 // F09: e.g. the Enter that started the recorder. A press was never seen, so any
                 // latency across this point would span an unseen keystroke.
                 self.stats.orphan_releases += 1;
@@ -294,14 +293,8 @@ impl Cleaner {
         }
     }
 
-    /// Time-driven rules: the chatter window closing, and holds growing past the maximum.
+    /// Time-driven rule, run on key events: a hold growing past the maximum.
     fn expire(&mut self, now: i64, out: &mut Vec<TimingEvent>) {
-        if self
-            .pending
-            .is_some_and(|p| now - p.t_us > self.params.chatter_us)
-        {
-            self.flush_pending(out);
-        }
         let max = self.params.max_hold_us;
         let keys = &self.keys;
         let too_long = self
@@ -315,28 +308,14 @@ impl Cleaner {
     }
 
     #[inline]
-    fn flush_pending(&mut self, out: &mut Vec<TimingEvent>) {
-        if let Some(p) = self.pending.take() {
-            self.keys[p.code as usize] = Key::Up;
-            if let Some(i) = self.down.iter().position(|&c| c == p.code) {
-                self.down.swap_remove(i);
-            }
-            self.stats.keystrokes += 1;
-            self.emit(
-                p.t_us,
-                TimingKind::Key {
-                    slot: p.slot,
-                    edge: Edge::Release,
-                },
-                out,
-            );
+    fn forget_down(&mut self, code: u16) {
+        if let Some(i) = self.down.iter().position(|&c| c == code) {
+            self.down.swap_remove(i);
         }
     }
 
     /// Voids every open press and, if a chain is live, tells the consumer.
-    /// A release held back for chatter happened before the cut, so it is emitted first.
     fn cut(&mut self, reason: CutReason, t: i64, out: &mut Vec<TimingEvent>) {
-        self.flush_pending(out);
         for &c in &self.down {
             self.keys[c as usize] = Key::Void;
         }

@@ -44,6 +44,9 @@ pub enum CutReason {
     Autorepeat,
     /// A key stayed down longer than the configured maximum hold.
     LongHold,
+    /// A key bounced (F30: pressed again within the chatter window of its release); the
+    /// bounce is dropped and no latency is measured from the bounced release.
+    Chatter,
     /// Time went backwards between two events of one device (F27: clock step).
     ClockStep,
     /// The device was removed (F10, F14, F15).
@@ -54,13 +57,14 @@ pub enum CutReason {
 
 impl CutReason {
     /// Every reason, in a stable order (for summaries).
-    pub const ALL: [CutReason; 9] = [
+    pub const ALL: [CutReason; 10] = [
         CutReason::Overrun,
         CutReason::Resync,
         CutReason::OrphanRelease,
         CutReason::DuplicatePress,
         CutReason::Autorepeat,
         CutReason::LongHold,
+        CutReason::Chatter,
         CutReason::ClockStep,
         CutReason::DeviceRemoved,
         CutReason::EndOfStream,
@@ -75,6 +79,7 @@ impl CutReason {
             CutReason::DuplicatePress => "duplicate_press",
             CutReason::Autorepeat => "autorepeat",
             CutReason::LongHold => "long_hold",
+            CutReason::Chatter => "chatter",
             CutReason::ClockStep => "clock_step",
             CutReason::DeviceRemoved => "device_removed",
             CutReason::EndOfStream => "end_of_stream",

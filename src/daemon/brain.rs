@@ -9,8 +9,8 @@
 //! - typing is fed to an engine only while the gate of the device's seat allows it (a local,
 //!   active, unlocked `Class=user` session; never greeter, lock screen, remote or asleep),
 //!   and only to the engine of that seat's owner: two users' typing never mixes (F39);
-//! - a pause cuts the device's chain before its next keystroke is fed, so no latency spans
-//!   a pause;
+//! - a pause, and a system sleep, cut the device's chain before its next keystroke is fed,
+//!   so no hold or latency spans them (F18); after resume every engine re-verifies (F17);
 //! - at most one lock request per seat is in flight; monitor mode never requests one;
 //! - while an administrator's pause lasts nothing is scored or learned (`brain_admin.rs`).
 
@@ -94,6 +94,8 @@ pub struct Brain {
     degraded: HashSet<(DegradedReason, Option<u32>)>,
     /// Verification is paused until this monotonic ms (issue 6).
     paused_until: Option<u64>,
+    /// The input layer finished its startup enumeration.
+    input_ready: bool,
 }
 
 impl Brain {
@@ -109,6 +111,7 @@ impl Brain {
             locking: HashSet::new(),
             degraded: HashSet::new(),
             paused_until: None,
+            input_ready: false,
         }
     }
 
@@ -181,6 +184,13 @@ impl Brain {
         out
     }
 
+    /// Every seat's active session as logind last reported it (whether or not its owner
+    /// could be resolved), so the shell can resolve them again when the identity source
+    /// changes.
+    pub fn active_sessions(&self) -> Vec<SessionInfo> {
+        self.gate.sessions().cloned().collect()
+    }
+
     /// The live engines, for status reporting.
     pub fn engines(&self) -> impl Iterator<Item = (&Identity, &Engine)> {
         self.users.iter().map(|(i, u)| (i, &u.engine))
@@ -188,13 +198,9 @@ impl Brain {
 
     fn input(&mut self, e: InputEvent, now: Now, out: &mut Vec<Action>) {
         match e {
-            InputEvent::Ready { keyboards, .. } => {
-                self.degrade(
-                    DegradedReason::NoReadableKeyboard,
-                    None,
-                    keyboards == 0,
-                    out,
-                );
+            InputEvent::Ready { .. } => {
+                self.input_ready = true;
+                self.check_keyboards(out);
             }
             InputEvent::DeviceAdded(d) => {
                 let source = source_kind(&d.classification);
@@ -221,12 +227,14 @@ impl Brain {
                     needs_cut: false,
                 };
                 self.devices.insert(d.id, dev);
+                self.check_keyboards(out);
             }
             InputEvent::DeviceRemoved { id, .. } => {
                 if let Some(d) = self.devices.remove(&id) {
                     let (device, seat) = (audits::device(&d.name), seat_id(&d.seat));
                     out.push(Action::Audit(AuditEvent::DeviceRemoved { device, seat }));
                 }
+                self.check_keyboards(out);
             }
             InputEvent::Unreadable { devnode, .. } => {
                 out.push(Action::Audit(AuditEvent::DeviceIgnored {
@@ -423,8 +431,21 @@ impl Brain {
             SessionEvent::Unlocked { seat, session, .. } => {
                 self.unlocked(&seat, &session, now, out)
             }
-            SessionEvent::Sleep(true) => self.save_dirty(out),
-            SessionEvent::Sleep(false) => {}
+            SessionEvent::Sleep(true) => {
+                // F18: keys held at suspend never report their release; no hold or latency
+                // may span the sleep, so every chain is cut before its next keystroke.
+                for d in self.devices.values_mut() {
+                    d.needs_cut = true;
+                }
+                self.save_dirty(out)
+            }
+            SessionEvent::Sleep(false) => {
+                // F17: whoever types after resume must re-verify; the gap never locks by
+                // itself (the gate settles first, and re-verification only needs evidence).
+                for u in self.users.values_mut() {
+                    u.engine.on_idle();
+                }
+            }
             SessionEvent::LogindLost { .. } => {
                 self.degrade(DegradedReason::LogindUnreachable, None, true, out)
             }
@@ -481,6 +502,19 @@ impl Brain {
         }
     }
 
+    /// Degraded while no keyboard is read whose typing is verified (tokens and unlisted
+    /// virtual devices do not count), from the input layer's startup enumeration on (before
+    /// it, an empty device list only means "not enumerated yet").
+    fn check_keyboards(&mut self, out: &mut Vec<Action>) {
+        if self.input_ready {
+            let none = !self
+                .devices
+                .values()
+                .any(|d| d.source == Some(SourceKind::Keyboard));
+            self.degrade(DegradedReason::NoReadableKeyboard, None, none, out);
+        }
+    }
+
     /// Enters (`on`) or leaves a degraded-protection state, auditing each transition once.
     fn degrade(
         &mut self,
@@ -515,7 +549,8 @@ fn source_kind(c: &Classification) -> Option<SourceKind> {
         (DeviceClass::Keyboard | DeviceClass::Composite | DeviceClass::Virtual, true) => {
             Some(SourceKind::Keyboard)
         }
-        // F26: an unknown virtual keyboard is scored and checked for injection, never learned.
+        // Issue 3, F26: an unknown virtual keyboard is checked for injection only, never scored
+        // or learned as a person's typing.
         (DeviceClass::Virtual, false) => Some(SourceKind::Virtual),
         _ => None,
     }

@@ -19,10 +19,12 @@ pub mod event;
 pub mod profile_file;
 mod replay_source;
 mod resolve;
+mod startup;
 mod view;
 
 pub use brain::{Brain, Now, Settings};
 pub use event::{Action, Event, Resolved};
+pub use startup::audit_rejected_config;
 
 use crate::audit::fields::{DegradedReason, Mode as AuditMode, StopReason};
 use crate::audit::{Audit, AuditConfig, AuditEvent, AuditHandle};
@@ -165,12 +167,27 @@ async fn serve(
         }
     }
     let (stx, mut srx) = mpsc::channel(64);
-    tasks.spawn(run_tracker(
-        Bus::System,
-        vec!["seat0".into()],
-        config.session.clone(),
-        stx,
-    ));
+    // F37: the tracker follows the seats of the devices; seat0 until a device says otherwise.
+    let mut seats = std::collections::BTreeSet::from(["seat0".to_string()]);
+    let tracker_cfg = config.session.clone();
+    let track = |tasks: &mut JoinSet<()>, seats: &std::collections::BTreeSet<String>| {
+        let list = seats.iter().cloned().collect();
+        tasks.spawn(run_tracker(
+            Bus::System,
+            list,
+            tracker_cfg.clone(),
+            stx.clone(),
+        ))
+    };
+    let mut tracker = track(&mut tasks, &seats);
+    // Kiosks: the identity file can name another person with no logind event at all.
+    let (idtx, mut idrx) = mpsc::channel(4);
+    if let crate::session::IdentitySource::File(path) = &config.session.identity {
+        tasks.spawn(crate::session::identity_watch::watch_identity_file(
+            path.clone(),
+            idtx,
+        ));
+    }
     tasks.spawn(api::run(ServerConfig::default(), request_tx, notice_rx));
     let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signal)?;
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signal)?;
@@ -231,6 +248,16 @@ async fn serve(
                 execute(actions, &mut brain, &store, ah, &mut locks, &control.config.session, now);
                 continue;
             }
+            Some(()) = idrx.recv() => {
+                let now = clock.now();
+                for info in brain.active_sessions() {
+                    let e = crate::session::SessionEvent::Active(info);
+                    let r = resolve::resolve(&e, &control.config.session, &control.config);
+                    let actions = brain.handle(Event::Session(e, r), now);
+                    execute(actions, &mut brain, &store, ah, &mut locks, &control.config.session, now);
+                }
+                continue;
+            }
             Some(done) = locks.join_next(), if !locks.is_empty() => match done {
                 Ok(e) => e,
                 Err(e) => { tracing::error!("lock task: {e}"); continue }
@@ -245,6 +272,15 @@ async fn serve(
             _ = term.recv() => break,
             _ = int.recv() => break,
         };
+        if let Event::Input(crate::input::InputEvent::DeviceAdded(d)) = &event {
+            if seats.insert(d.seat.clone()) {
+                // A keyboard on a seat not followed yet: restart the tracker on every seat
+                // (it resolves them afresh; an unchanged session is no switch for the brain).
+                tracing::info!(seat = %d.seat, "following a new seat");
+                tracker.abort();
+                tracker = track(&mut tasks, &seats);
+            }
+        }
         let now = clock.observe(&event);
         let session_known = matches!(event, Event::Session(..));
         let keystroke = matches!(event, Event::Input(crate::input::InputEvent::Timing(_)));

@@ -8,6 +8,8 @@
 //!   gives the same features and decisions;
 //! - tokens, scanners and allow-listed tools are ignored entirely (F23, F26): not scored,
 //!   not learned, not checked for injection, and they do not touch the timing chains;
+//! - a virtual keyboard that is not allow-listed is checked for injection only (F26): its
+//!   typing is never scored or learned as a person's (issue 3; remappers re-emit timing);
 //! - a device removal or a keystroke from another device than the last one never carries
 //!   trust over: the policy re-verifies (F14);
 //! - nothing here formats a slot, so no log line can carry what was typed.
@@ -39,8 +41,8 @@ use serde::Serialize;
 pub enum SourceKind {
     /// A physical keyboard: scored, learned, checked for injection.
     Keyboard,
-    /// A virtual keyboard that is not allow-listed (uinput): scored and checked for
-    /// injection (F26).
+    /// A virtual keyboard that is not allow-listed (uinput): checked for injection (F26),
+    /// never scored or learned.
     Virtual,
     /// A security token typing an OTP (F23): ignored.
     Token,
@@ -225,12 +227,12 @@ impl Engine {
         ks.clear();
         self.devices[i].chain.push(ev, &mut ks);
         for k in &ks {
-            self.keystroke(k, i, out);
+            self.keystroke(k, i, src, out);
         }
         self.scratch = ks;
     }
 
-    fn keystroke(&mut self, ks: &Keystroke, dev: usize, out: &mut Vec<Decision>) {
+    fn keystroke(&mut self, ks: &Keystroke, dev: usize, src: SourceKind, out: &mut Vec<Decision>) {
         let device = self.devices[dev].id;
         let idle_us = (self.params.idle_reverify_s * 1e6) as i64;
         if let Some((t, d)) = self.last_key {
@@ -257,6 +259,9 @@ impl Engine {
         }
         if self.devices[dev].inject.in_burst() || self.policy.state() == TrustState::Locked {
             return; // injected or locked-screen typing is neither learned nor scored
+        }
+        if src == SourceKind::Virtual {
+            return; // not a person's typing unless allow-listed (then it comes as Keyboard)
         }
         if !self.profile.is_mature() {
             self.enroll(ks, out);

@@ -183,4 +183,41 @@ mod tests {
         let rt: DeviceFilter = toml::from_str(&toml::to_string(&f).unwrap()).unwrap();
         assert_eq!(rt, f);
     }
+
+    #[test]
+    fn each_matcher_kind_names_the_right_node() {
+        let mut caps = Capabilities {
+            name: "Logitech USB Receiver Keyboard".into(),
+            ..Default::default()
+        };
+        caps.id.vendor = 0x046d;
+        caps.id.product = 0xc52b;
+        let facts = DeviceFacts {
+            links: vec![
+                "/dev/input/by-id/usb-Logitech_USB_Receiver-event-kbd".into(),
+                "/dev/input/by-path/pci-0000:00:14.0-usb-0:2:1.0-event-kbd".into(),
+            ],
+            ..Default::default()
+        };
+        let m = |s: &str| Matcher::try_from(s.to_string()).unwrap();
+        for yes in [
+            "046d:c52b",
+            "046d:*",
+            "name=Logitech USB Receiver Keyboard",
+            "name~RECEIVER",
+            "/dev/input/by-id/usb-Logitech_USB_Receiver-event-kbd",
+            "/dev/input/by-path/pci-0000:00:14.0-usb-0:2:1.0-event-kbd",
+        ] {
+            assert!(m(yes).matches(&caps, &facts), "{yes}");
+        }
+        for no in [
+            "046d:c52c",
+            "1050:*",
+            "name=Logitech USB Receiver",
+            "name~mouse",
+            "/dev/input/by-id/usb-Logitech_USB_Receiver-event-mouse",
+        ] {
+            assert!(!m(no).matches(&caps, &facts), "{no}");
+        }
+    }
 }

@@ -8,7 +8,6 @@
 //! - [`udev`], [`monitor`]: hotplug from udev's netlink monitor, inotify fallback;
 //! - [`manager`]: the lifecycle of all nodes;
 //! - [`list`]: the `typewarden devices` report;
-//! - [`tally`]: the interim counting consumer of `typewarden daemon`.
 //!
 //! Everything leaves this module as an [`InputEvent`] on one channel to one consumer; key
 //! codes never do (they end at `core::clean`).
@@ -21,7 +20,6 @@ pub mod manager;
 pub mod monitor;
 pub mod reader;
 pub mod sys;
-pub mod tally;
 pub mod udev;
 
 use crate::core::caps::InputId;

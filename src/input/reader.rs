@@ -1,11 +1,13 @@
 //! Reads one opened event node under tokio and feeds the cleaning core.
 //!
-//! Owns: the per-device read loop, the `SYN_DROPPED` → `EVIOCGKEY` resync, the quiet-device
-//! flush timer and the zero-progress guard.
+//! Owns: the per-device read loop, the `SYN_DROPPED` → `EVIOCGKEY` resync and the
+//! zero-progress guard.
 //!
 //! Invariants:
-//! - every wakeup drains the fd to `EAGAIN` (yielding to other tasks between batches), so no
-//!   frame waits for the next keystroke (F32); `EAGAIN`/`EINTR` are normal, not errors;
+//! - every wakeup drains the fd to `EAGAIN` (yielding to other tasks between batches) and
+//!   sends what the cleaner produced before waiting again; the cleaner holds nothing back, so
+//!   no frame waits for the next keystroke or for a timer (F32); `EAGAIN`/`EINTR` are
+//!   normal, not errors;
 //! - after `SYN_DROPPED`, events up to the next `SYN_REPORT` go to the cleaner (which
 //!   discards them), the rest of that read is discarded too, and the key state is re-read with
 //!   `EVIOCGKEY` (which also flushes the kernel queue's stale key events) and handed to
@@ -16,7 +18,7 @@
 //! - timing comes only from kernel stamps on the fd's CLOCK_MONOTONIC (F27, F29).
 
 use crate::core::clean::{CleanParams, CleanStats, Cleaner};
-use crate::core::event::{RawEvent, EV_KEY, INPUT_EVENT_SIZE};
+use crate::core::event::{RawEvent, INPUT_EVENT_SIZE};
 use crate::core::timing::{DeviceId, TimingEvent};
 use crate::input::device::down_codes;
 use crate::input::sys;
@@ -27,7 +29,6 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::Duration;
 use tokio::io::unix::AsyncFd;
 use tokio::sync::mpsc::Sender;
-use tokio::time::Instant;
 
 /// Records read per `read()` call.
 const BATCH: usize = 64;
@@ -92,10 +93,8 @@ type KeyState = fn(std::os::fd::BorrowedFd<'_>) -> nix::Result<[u8; sys::KEY_BYT
 struct Loop {
     key_state: KeyState,
     cleaner: Cleaner,
-    params: CleanParams,
     stats: ReaderStats,
     in_drop: bool,
-    last_key_us: Option<i64>,
     out: Vec<TimingEvent>,
     buf: Vec<u8>,
 }
@@ -141,10 +140,8 @@ async fn run_with(
     let mut lp = Loop {
         key_state,
         cleaner: Cleaner::new(id, params),
-        params,
         stats: ReaderStats::default(),
         in_drop: false,
-        last_key_us: None,
         out: Vec::new(),
         buf: vec![0u8; BATCH * INPUT_EVENT_SIZE],
     };
@@ -176,25 +173,10 @@ impl Loop {
         self.cleaner
             .resync(down_codes(&initial.keys), initial.t_us, &mut self.out);
         let mut zero = 0u32;
-        let mut flush_at: Option<Instant> = None;
         loop {
-            let woke = tokio::select! {
-                r = afd.readable() => Some(r),
-                _ = tokio::time::sleep_until(flush_at.unwrap_or_else(Instant::now)), if flush_at.is_some() => None,
-            };
-            let mut guard = match woke {
-                None => {
-                    // The device went quiet: deliver a held-back last release (F32).
-                    flush_at = None;
-                    self.last_key_us = None;
-                    self.cleaner.flush(monotonic_us(), &mut self.out);
-                    if !self.send(tx).await {
-                        return ReaderExit::Closed;
-                    }
-                    continue;
-                }
-                Some(Ok(g)) => g,
-                Some(Err(e)) => return ReaderExit::Error(e.raw_os_error().unwrap_or(0)),
+            let mut guard = match afd.readable().await {
+                Ok(g) => g,
+                Err(e) => return ReaderExit::Error(e.raw_os_error().unwrap_or(0)),
             };
             let before = self.stats.events;
             self.stats.wakeups += 1;
@@ -209,12 +191,6 @@ impl Loop {
             }
             if self.stats.events > before {
                 zero = 0;
-                if let Some(t) = self.last_key_us {
-                    let due = t + self.params.chatter_us + 1_000 - monotonic_us();
-                    flush_at = Some(
-                        Instant::now() + Duration::from_micros(due.clamp(0, 10_000_000) as u64),
-                    );
-                }
                 continue;
             }
             if hup {
@@ -274,9 +250,6 @@ impl Loop {
             rec.copy_from_slice(&self.buf[i * INPUT_EVENT_SIZE..(i + 1) * INPUT_EVENT_SIZE]);
             let ev = RawEvent::from_bytes(&rec);
             self.cleaner.push(&ev, &mut self.out);
-            if ev.kind == EV_KEY {
-                self.last_key_us = Some(ev.time_us);
-            }
             if ev.is_syn_dropped() {
                 self.in_drop = true;
             } else if self.in_drop && ev.is_syn_report() {

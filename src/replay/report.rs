@@ -151,8 +151,8 @@ fn write_device(s: &mut String, d: &DeviceSummary) {
     let _ = writeln!(s, "    cuts: {}", cuts_text(&c.cuts));
     let _ = writeln!(
         s,
-        "    cleaned: orphan releases {}, autorepeats {}, chatter merged {}, duplicate presses {}, overruns {} ({} events dropped), clock steps {}, long holds {}, invalid values {}",
-        c.orphan_releases, c.autorepeats, c.chatter_merged, c.duplicate_presses, c.overruns, c.dropped_events, c.clock_steps, c.long_holds, c.invalid_values
+        "    cleaned: orphan releases {}, autorepeats {}, chatter bounces {}, duplicate presses {}, overruns {} ({} events dropped), clock steps {}, long holds {}, invalid values {}",
+        c.orphan_releases, c.autorepeats, c.chatter_bounces, c.duplicate_presses, c.overruns, c.dropped_events, c.clock_steps, c.long_holds, c.invalid_values
     );
     for (label, sp) in [
         ("hold", &d.hold),

@@ -107,6 +107,11 @@ impl SeatGate {
         self.seats.get(seat).and_then(|s| s.session.as_ref())
     }
 
+    /// Every seat's active session.
+    pub fn sessions(&self) -> impl Iterator<Item = &SessionInfo> {
+        self.seats.values().filter_map(|s| s.session.as_ref())
+    }
+
     /// Whether keystrokes from a device on `device_seat` may be scored at `now_ms`.
     pub fn gate(&self, device_seat: &str, now_ms: u64) -> Gate {
         if self.logind_lost {

@@ -8,6 +8,7 @@
 //! - [`tracker`]: the I/O task that follows logind and sends [`SessionEvent`]s;
 //! - [`lock`]: `LockSession`, confirmation through `LockedHint`, escalation;
 //! - [`identity`]: who is typing (uid, or a root-owned kiosk identity file);
+//! - [`identity_watch`]: notices when the kiosk identity file changes;
 //! - [`config`]: the `[session]` configuration section.
 //!
 //! Invariant: no D-Bus call here waits longer than the configured timeout, and no failure of
@@ -17,6 +18,7 @@
 pub mod config;
 pub mod gate;
 pub mod identity;
+pub mod identity_watch;
 pub mod lock;
 pub mod model;
 pub mod proxies;

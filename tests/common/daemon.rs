@@ -44,6 +44,7 @@ pub fn shifted(keys: Vec<KeyRec>, dt_us: i64) -> Vec<KeyRec> {
 pub struct Journal {
     pub path: PathBuf,
     got: std::sync::Arc<std::sync::Mutex<Vec<HashMap<String, String>>>>,
+    raw: std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
 }
 
 impl Journal {
@@ -51,16 +52,24 @@ impl Journal {
         let path = dir.join("journal.socket");
         let sock = UnixDatagram::bind(&path).expect("bind journal socket");
         let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let sink = got.clone();
+        let raw = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (sink, raw_sink) = (got.clone(), raw.clone());
         std::thread::spawn(move || {
             let mut buf = vec![0u8; 1 << 20];
             // Ends when the test's temp dir (and the socket file) goes; the fd stays open
             // until the process exits, which is harmless in a test binary.
             while let Ok(n) = sock.recv(&mut buf) {
                 sink.lock().unwrap().push(parse(&buf[..n]));
+                raw_sink.lock().unwrap().push(buf[..n].to_vec());
             }
         });
-        Journal { path, got }
+        Journal { path, got, raw }
+    }
+
+    /// Every datagram received so far, byte for byte.
+    pub fn datagrams(&self) -> Vec<Vec<u8>> {
+        std::thread::sleep(Duration::from_millis(100));
+        self.raw.lock().unwrap().clone()
     }
 
     /// Every record received since the last call, as field maps.

@@ -7,8 +7,7 @@
 //!   `shift`, `ctrl`, `alt`, `bs`, `f12`, and buttons `btn_left`, `btn_right`;
 //! - `drop` the kernel's `SYN_DROPPED`; `syn` a bare `SYN_REPORT`;
 //! - `resync:a,shift` (or `resync:`) the reader re-read the key state: these keys are down;
-//! - `flush` the reader's quiet-device flush at the current time; `rm` device removed;
-//!   `end` the recording ended.
+//! - `rm` device removed; `end` the recording ended.
 //!
 //! Output: one token per timing event, `<ms>:dn:<key>`, `<ms>:up:<key>` or
 //! `<ms>:cut:<reason>`. Key names exist only here, in test code: the product maps codes to
@@ -123,7 +122,6 @@ pub fn raw_events(timeline: &str) -> Vec<RawEvent> {
 enum Step {
     Raw(Vec<RawEvent>),
     Resync(Vec<u16>),
-    Flush,
     Remove,
     End,
 }
@@ -154,7 +152,6 @@ fn run_steps(timeline: &str, mut f: impl FnMut(Step, i64)) {
                 Step::Resync(arg.split(',').filter(|s| !s.is_empty()).map(code).collect()),
                 t,
             ),
-            "flush" => f(Step::Flush, t),
             "rm" => f(Step::Remove, t),
             "end" => f(Step::End, t),
             _ => panic!("unknown timeline step {tok}"),
@@ -169,7 +166,6 @@ pub fn clean_with(params: CleanParams, timeline: &str) -> (String, Cleaner) {
     run_steps(timeline, |step, t| match step {
         Step::Raw(evs) => evs.iter().for_each(|e| c.push(e, &mut out)),
         Step::Resync(codes) => c.resync(codes, t, &mut out),
-        Step::Flush => c.flush(t, &mut out),
         Step::Remove => c.remove(t, &mut out),
         Step::End => c.finish(t, &mut out),
     });

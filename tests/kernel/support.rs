@@ -56,17 +56,21 @@ pub fn start_reader(
     node: &Path,
     id: u32,
 ) -> (tokio::task::JoinHandle<ReaderEnd>, Receiver<InputEvent>) {
+    start_reader_with(rt, node, id, CleanParams::default())
+}
+
+/// [`start_reader`] with explicit cleaning rules.
+pub fn start_reader_with(
+    rt: &Runtime,
+    node: &Path,
+    id: u32,
+    params: CleanParams,
+) -> (tokio::task::JoinHandle<ReaderEnd>, Receiver<InputEvent>) {
     let fd = open_node(node).unwrap();
     let snap = reader::Snapshot::read(&fd).unwrap();
     let (tx, rx) = tokio::sync::mpsc::channel(1 << 16);
     (
-        rt.spawn(reader::run(
-            fd,
-            snap,
-            DeviceId(id),
-            CleanParams::default(),
-            tx,
-        )),
+        rt.spawn(reader::run(fd, snap, DeviceId(id), params, tx)),
         rx,
     )
 }
