@@ -83,9 +83,10 @@ class Tier:
             raise Fail(f"typewarden.service is not running ({u.get('ActiveState')}/{u.get('Result')}); last log: {last[-400:]}")
         return int(u["MainPID"])
 
-    def type_sample(self, name, keys):
-        """Plays `keys` keystrokes of a sample through QMP on the emulated keyboard."""
-        return play(self.vm, self.samples[name], keys)
+    def type_sample(self, name, keys, start=0):
+        """Plays `keys` keystrokes of a sample, from row `start`, through QMP on the
+        emulated keyboard; returns the seconds it took."""
+        return play(self.vm, self.samples[name][start:], keys)
 
 
 def load_message_ids(kinds_rs):
