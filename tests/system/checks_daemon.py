@@ -259,6 +259,7 @@ def idle_wakeups(t):
     before = threads_ctxt(t, pid)
     time.sleep(60)
     after = threads_ctxt(t, pid)
+    t.state["wakeups_per_min"] = after - before
     return f"{after - before} context switches in 60 s idle (all threads; watchdog pings included)"
 
 
@@ -275,6 +276,7 @@ def pointer_cpu(t):
     wait_for(t, lambda: "events=" in t.sh("cat /run/tw-test/pointer.log")[1], 30, "pointer generator did not finish")
     rate = t.check("cat /run/tw-test/pointer.log").strip()
     t.state["pointer_opened"] = opened
+    t.state["pointer_cpu"] = (100 * (c1 - c0) / hz / (t1 - t0), rate)
     return (f"daemon CPU {100 * (c1 - c0) / hz / (t1 - t0):.1f}% of one vCPU (TCG) while a uinput pointer sent {rate}; "
             f"the daemon {'reads' if opened else 'does not open'} the pointer node {node}")
 
