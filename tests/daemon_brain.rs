@@ -395,3 +395,28 @@ fn degraded_protection_is_audited_on_entry_and_exit() {
     assert!(audits(&acts).contains(&"enrollment_complete"));
     assert_eq!(degraded(&acts), d("in_training", "restored"));
 }
+
+#[test]
+fn a_completed_enrollment_is_saved_at_once() {
+    // Not at the next save tick (5 min): a power cut right after enrollment keeps it.
+    let mut b = Brain::new(settings(Mode::Enforce));
+    b.handle(keyboard(1), now(0, 0));
+    activate(&mut b, session("c1", 1000, "alice"), now(0, 0));
+    b.install(Identity::Uid(1000), None, now(0, 0));
+    let (acts, _) = type_as(&mut b, &mut Typist::new(11, 1.0), 3000, 10_000_000);
+    let done = acts
+        .iter()
+        .position(|a| matches!(a, Action::Audit(e) if e.kind().name() == "enrollment_complete"))
+        .expect("3000 keystrokes enroll");
+    assert!(
+        !acts[..done].iter().any(|a| matches!(a, Action::Save(..))),
+        "nothing saved before enrollment completes (no save tick in this timeline)"
+    );
+    assert!(
+        acts[done..]
+            .iter()
+            .any(|a| matches!(a, Action::Save(Identity::Uid(1000), _))),
+        "{:?}",
+        audits(&acts)
+    );
+}

@@ -333,6 +333,10 @@ impl Brain {
                     profile: identity.clone(),
                     keystrokes,
                 }));
+                // Saved now, not at the next timer tick: a power cut in the minutes after
+                // enrollment must not lose it (tests/system step 3.3 cuts power seconds
+                // after `enrollment_complete`).
+                self.save(identity, out);
                 self.degrade(DegradedReason::InTraining, Some(subject.uid), false, out);
             }
             Decision::Trust { .. } => {}

@@ -83,9 +83,10 @@ class Tier:
             raise Fail(f"typewarden.service is not running ({u.get('ActiveState')}/{u.get('Result')}); last log: {last[-400:]}")
         return int(u["MainPID"])
 
-    def type_sample(self, name, keys):
-        """Plays `keys` keystrokes of a sample through QMP on the emulated keyboard."""
-        return play(self.vm, self.samples[name], keys)
+    def type_sample(self, name, keys, start=0):
+        """Plays `keys` keystrokes of a sample, from row `start`, through QMP on the
+        emulated keyboard; returns the seconds it took."""
+        return play(self.vm, self.samples[name][start:], keys)
 
 
 def load_message_ids(kinds_rs):
@@ -136,11 +137,20 @@ def run(tier, steps):
     return results
 
 
-def summary(results, total):
+def summary(results, total, state):
     print("\n== system tier summary")
     for ident, name, status, took, detail in results:
         first = detail.splitlines()[0][:110] if detail else ""
         print(f"{ident:>5} {name:<32} {status:<4} {took:6.1f}s  {first}")
+    print("== measured (guest under QEMU/TCG on this host; reported, not asserted beyond the RSS target)")
+    if "rss_kb" in state:
+        print(f"   idle RSS                 {state['rss_kb'] / 1024:.1f} MB (target < 10 MB)")
+    if "wakeups_per_min" in state:
+        print(f"   idle wakeups             {state['wakeups_per_min']} context switches per minute, all threads")
+    if "pointer_cpu" in state:
+        cpu, rate = state["pointer_cpu"]
+        reads = "reads" if state.get("pointer_opened") else "does not open"
+        print(f"   CPU, 8000 pointer ev/s   {cpu:.1f}% of one vCPU ({rate}); the daemon {reads} the pointer")
     counts = {s: sum(1 for r in results if r[2] == s) for s in ("PASS", "FAIL", "SKIP")}
     print(f"== {counts['PASS']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped in {total:.0f} s")
     return counts["FAIL"] == 0
@@ -163,7 +173,7 @@ def main():
     finally:
         if tier.vm:
             tier.vm.stop()
-    sys.exit(0 if summary(results, time.monotonic() - started) else 1)
+    sys.exit(0 if summary(results, time.monotonic() - started, tier.state) else 1)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,9 @@ cache=${TW_SYSTEM_CACHE:-$HOME/.cache/typewarden-system}
 
 # What the checks need in the guest: systemd/udev/dbus/logind/journald, libpam-systemd (no
 # logind session without it), python3 (the uinput and injection helper), libglib2.0-bin
-# (gdbus: the test locker, which must subscribe as an unprivileged user), procps (ps).
-PACKAGES=systemd,systemd-sysv,dbus,udev,kmod,libpam-systemd,python3,libglib2.0-bin,procps
+# (gdbus: the test locker, which must subscribe as an unprivileged user), procps (ps),
+# polkitd (as on a thin client with a desktop: logind and typewarden ask it).
+PACKAGES=systemd,systemd-sysv,dbus,udev,kmod,libpam-systemd,polkitd,python3,libglib2.0-bin,procps
 # Modules the guest loads: input core pieces, the virtio keyboard, the state disk.
 MODULES="evdev uinput virtio_input virtio_blk ext4"
 

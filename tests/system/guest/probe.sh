@@ -15,7 +15,9 @@ if [ "$mode" = full ]; then
         opens "/dev/input/$n" && echo "read-ok $n" || echo "read-denied $n"
         (: >>"/dev/input/$n") 2>/dev/null && echo "write-ok $n"
     done
-    [ -e /dev/uinput ] && { (: >>/dev/uinput) 2>/dev/null && echo "uinput-ok" || echo "uinput-denied"; }
+    # PrivateDevices=yes: no /dev/uinput and no disks in the private /dev at all.
+    if [ -e /dev/uinput ]; then (: >>/dev/uinput) 2>/dev/null && echo "uinput-ok" || echo "uinput-denied"; else echo "uinput-absent"; fi
+    ls /dev/vd* /dev/sd* /dev/mem >/dev/null 2>&1 && echo "disk-visible"
     busctl --system call org.freedesktop.login1 /org/freedesktop/login1 \
         org.freedesktop.login1.Manager ListSessions >/dev/null 2>&1 && echo "dbus-ok" || echo "dbus-failed"
     echo probe | systemd-cat -t tw-probe && echo "journal-ok"
