@@ -36,7 +36,7 @@ enum Rule {
 }
 
 /// Every field of [`EngineParams`] with its rule; a test checks that none is missing.
-fn rules(p: &EngineParams) -> [(&'static str, Rule); 31] {
+fn rules(p: &EngineParams) -> [(&'static str, Rule); 36] {
     use Rule::{Bool, Float, Int};
     let f = |v, lo, hi| Float {
         v,
@@ -89,6 +89,13 @@ fn rules(p: &EngineParams) -> [(&'static str, Rule); 31] {
         ("z_cap", f(p.z_cap, 1.0, 100.0)),
         ("sd_floor", pos(p.sd_floor, 10.0)),
         ("hold_weight", pos(p.hold_weight, 10.0)),
+        ("offset_window", f(p.offset_window, 0.0, 100_000.0)),
+        ("offset_prior_n", f(p.offset_prior_n, 0.0, 100_000.0)),
+        (
+            "consistency_memory",
+            f(p.consistency_memory, 0.0, 1_000_000.0),
+        ),
+        ("consistency_prior_n", f(p.consistency_prior_n, 0.0, 1000.0)),
         ("evidence_cap", pos(p.evidence_cap, 100.0)),
         (
             "target_false_locks_per_10k",
@@ -120,6 +127,7 @@ fn rules(p: &EngineParams) -> [(&'static str, Rule); 31] {
         ("adapt_max_level", f(p.adapt_max_level, 0.0, 1.0)),
         ("adapt_n_cap", f(p.adapt_n_cap, 1.0, 1_000_000.0)),
         ("adapt_max_shift_sd", f(p.adapt_max_shift_sd, 0.0, 10.0)),
+        ("adapt_full_n", f(p.adapt_full_n, 0.0, 1_000_000.0)),
         (
             "inject_latency_window",
             Int {

@@ -18,6 +18,7 @@ pub mod inject;
 pub mod params;
 pub mod policy;
 pub mod profile;
+pub mod recent;
 pub mod score;
 pub mod wire;
 
@@ -118,6 +119,7 @@ pub struct Engine {
     profile: Profile,
     policy: Policy,
     adapter: Adapter,
+    recent: recent::Recent,
     devices: Vec<DeviceState>,
     last_key: Option<(i64, DeviceId)>,
     scratch: Vec<Keystroke>,
@@ -140,6 +142,7 @@ impl Engine {
             profile,
             policy,
             adapter: Adapter::default(),
+            recent: recent::Recent::default(),
             devices: Vec::new(),
             last_key: None,
             scratch: Vec::new(),
@@ -174,6 +177,7 @@ impl Engine {
             self.policy = Policy::new(&self.params).training();
         }
         self.adapter.discard();
+        self.recent.reset_all();
         self.last_key = None;
     }
 
@@ -184,8 +188,19 @@ impl Engine {
 
     /// The session went idle (logind `IdleHint`): whoever types next must re-verify.
     pub fn on_idle(&mut self) {
+        self.reverify(false);
+    }
+
+    /// Another person is likelier from now on: re-verify, learn nothing pending, and start
+    /// the recent-typing sums afresh (with the hold offset too when the keyboard changed).
+    fn reverify(&mut self, other_keyboard: bool) {
         self.policy.reverify();
         self.adapter.discard();
+        if other_keyboard {
+            self.recent.reset_all();
+        } else {
+            self.recent.reset();
+        }
     }
 
     /// Evidence from another modality (mouse, later), already calibrated.
@@ -216,8 +231,7 @@ impl Engine {
             if reason == CutReason::DeviceRemoved {
                 // F14: whoever types after a re-add may be someone else (KVM, other host).
                 self.devices.swap_remove(i);
-                self.policy.reverify();
-                self.adapter.discard();
+                self.reverify(true);
             }
             return;
         }
@@ -235,8 +249,7 @@ impl Engine {
         let idle_us = (self.params.idle_reverify_s * 1e6) as i64;
         if let Some((t, d)) = self.last_key {
             if ks.press_us - t >= idle_us || d != device {
-                self.policy.reverify();
-                self.adapter.discard();
+                self.reverify(d != device);
             }
         }
         self.last_key = Some((ks.release_us, device));
@@ -262,7 +275,7 @@ impl Engine {
             self.enroll(ks, out);
             return;
         }
-        let Some(sc) = score::score(&self.profile, ks, &self.params) else {
+        let Some(sc) = score::score(&self.profile, ks, &self.params, &mut self.recent) else {
             return;
         };
         let in_grace = self.policy.state() == TrustState::Grace;
@@ -283,8 +296,9 @@ impl Engine {
     fn enroll(&mut self, ks: &Keystroke, out: &mut Vec<Decision>) {
         let p = &self.params;
         // Prequential calibration: score before learning, once the profile has some shape.
+        let raw = score::raw_with(&self.profile, ks, p, &mut self.recent);
         if self.profile.maturity().keystrokes >= u64::from(p.min_enroll_keystrokes / 2) {
-            if let Some(raw) = score::raw_score(&self.profile, ks, p) {
+            if let Some(raw) = raw {
                 self.profile.calibrate(score::calibrated_stat(raw));
             }
         }

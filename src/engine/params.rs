@@ -40,6 +40,16 @@ pub struct EngineParams {
     pub sd_floor: f64,
     /// Weight of the hold-time feature relative to the latency features.
     pub hold_weight: f64,
+    /// Keystrokes over which the typist's running offset from the profile is averaged
+    /// (speed and keyboard normalisation); 0 turns it off.
+    pub offset_window: f64,
+    /// Pseudo-samples of "no offset" the running offset is shrunk with.
+    pub offset_prior_n: f64,
+    /// Keystrokes over which a key's or digraph's recent z-scores fade (consistency
+    /// evidence, see `recent`); 0 scores every keystroke on its own.
+    pub consistency_memory: f64,
+    /// Pseudo-samples that damp the consistency statistic of rarely repeated groups.
+    pub consistency_prior_n: f64,
     /// Calibrated per-keystroke evidence is clipped to ±this, so no single keystroke can
     /// decide (the raw score is heavy-tailed).
     pub evidence_cap: f64,
@@ -75,6 +85,9 @@ pub struct EngineParams {
     pub adapt_n_cap: f64,
     /// How far (in enrolled standard deviations) adaptation may move a mean from enrollment.
     pub adapt_max_shift_sd: f64,
+    /// Features with fewer samples than this keep learning in full (count, mean, spread)
+    /// from confidently genuine typing after maturity; their anchor follows.
+    pub adapt_full_n: f64,
     // --- injection ---
     /// Keystrokes in the injection detector's latency window (speed and latency regularity).
     pub inject_latency_window: u32,
@@ -110,6 +123,10 @@ impl Default for EngineParams {
             sd_floor: 0.05,
             hold_weight: 1.0,
             evidence_cap: 2.0,
+            offset_window: 0.0,
+            offset_prior_n: 10.0,
+            consistency_memory: 0.0,
+            consistency_prior_n: 1.0,
             target_false_locks_per_10k: 0.2,
             cusum_drift: 0.5,
             reverify_level: 0.5,
@@ -123,6 +140,7 @@ impl Default for EngineParams {
             adapt_max_level: 0.3,
             adapt_n_cap: 200.0,
             adapt_max_shift_sd: 1.0,
+            adapt_full_n: 0.0,
             inject_latency_window: 16,
             inject_hold_window: 24,
             inject_min_hold_ms: 8.0,

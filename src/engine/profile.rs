@@ -256,7 +256,18 @@ impl Profile {
     pub fn adapt(&mut self, ks: &Keystroke, p: &EngineParams) {
         let idx = Idx::of(ks);
         let (cap, shift) = (p.adapt_n_cap.max(1.0), p.adapt_max_shift_sd);
+        let full_n = p.adapt_full_n;
         self.update(ks, &idx, |f, v| {
+            if f64::from(f.cur.n) < full_n {
+                f.cur.push(v, f64::INFINITY, 3.5);
+                f.anchor_mean = f.cur.mean;
+                f.anchor_sd = if f.cur.n >= 2.0 {
+                    f.cur.sd() as f32
+                } else {
+                    0.0
+                };
+                return;
+            }
             if f.anchor_sd <= 0.0 {
                 f.cur.push(v, cap, 3.5);
                 return;

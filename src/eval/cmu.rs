@@ -17,7 +17,7 @@
 use crate::core::timing::DeviceId;
 use crate::engine::{score, EngineParams, Keystroke, Profile};
 use crate::eval::metrics::{eer, mean, sd};
-use crate::eval::timeline::{clean, keystrokes, KeyRec};
+use crate::eval::timeline::{clean_with, keystrokes, KeyRec};
 use crate::eval::EvalError;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -171,7 +171,7 @@ pub fn evaluate(
     for s in &subjects {
         let (mut vs, mut kss) = (Vec::new(), Vec::new());
         for r in reps.iter().filter(|r| r.subject == *s) {
-            let ks = keystrokes(&clean(&r.keys, DeviceId(1)), i64::MAX);
+            let ks = keystrokes(&clean_with(&r.keys, DeviceId(1), false), i64::MAX);
             match vector(&ks) {
                 Some(v) => {
                     vs.push(v);
@@ -204,8 +204,7 @@ pub fn evaluate(
         let sc = |ks: &Vec<Keystroke>| {
             mean(
                 &ks.iter()
-                    .filter_map(|k| score::score(&prof, k, p))
-                    .map(|s| s.raw)
+                    .filter_map(|k| score::raw_score(&prof, k, p))
                     .collect::<Vec<_>>(),
             )
             .unwrap_or(f64::NAN)

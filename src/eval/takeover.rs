@@ -6,11 +6,11 @@
 //! `RawEvent`s → `Cleaner` → `Engine` (features, score, policy, adaptation, injection).
 
 use crate::core::timing::{DeviceId, TimingEvent};
-use crate::engine::{score, Engine, EngineParams, Keystroke, Profile};
+use crate::engine::{Engine, EngineParams, Keystroke, Profile};
 use crate::eval::buffalo::{Group, User};
 use crate::eval::metrics::{eer, mean, median, window_means};
 use crate::eval::rng::SplitMix64;
-use crate::eval::timeline::{clean, concat, keystrokes, run, KeyRec};
+use crate::eval::timeline::{clean, concat, evidence, keystrokes, run, KeyRec};
 use crate::eval::Split;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -123,13 +123,6 @@ fn trial(
     t
 }
 
-fn evidence(p: &EngineParams, prof: &Profile, ks: &[Keystroke]) -> Vec<f64> {
-    ks.iter()
-        .filter_map(|k| score::score(prof, k, p))
-        .map(|s| s.evidence)
-        .collect()
-}
-
 fn run_user(p: &EngineParams, me: &Prepared, all: &[Prepared], split: Split) -> UserOut {
     let mut pool: Vec<&Prepared> = all
         .iter()
@@ -155,9 +148,9 @@ fn run_user(p: &EngineParams, me: &Prepared, all: &[Prepared], split: Split) -> 
     let sessions: &[usize] = if split == Split::Dev { &[1] } else { &[1, 2] };
     let gen: Vec<Vec<f64>> = sessions
         .iter()
-        .map(|&s| evidence(p, &prof, &me.ks[s]))
+        .map(|&s| evidence(&prof, &me.ks[s], p))
         .collect();
-    let imp: Vec<Vec<f64>> = pool.iter().map(|o| evidence(p, &prof, &o.ks[1])).collect();
+    let imp: Vec<Vec<f64>> = pool.iter().map(|o| evidence(&prof, &o.ks[1], p)).collect();
     let windows = WINDOWS
         .iter()
         .map(|&n| {
