@@ -122,6 +122,9 @@ pub struct Engine {
     recent: recent::Recent,
     devices: Vec<DeviceState>,
     last_key: Option<(i64, DeviceId)>,
+    /// Scored keystrokes since the last unlock; `u32::MAX` once an idle gap or another
+    /// keyboard broke the link to it.
+    since_unlock: u32,
     scratch: Vec<Keystroke>,
 }
 
@@ -145,6 +148,7 @@ impl Engine {
             recent: recent::Recent::default(),
             devices: Vec::new(),
             last_key: None,
+            since_unlock: u32::MAX,
             scratch: Vec::new(),
         }
     }
@@ -179,6 +183,7 @@ impl Engine {
         self.adapter.discard();
         self.recent.reset_all();
         self.last_key = None;
+        self.since_unlock = 0;
     }
 
     /// The owner undid our lock at once: the policy needs more evidence next time.
@@ -196,6 +201,7 @@ impl Engine {
     fn reverify(&mut self, other_keyboard: bool) {
         self.policy.reverify();
         self.adapter.discard();
+        self.since_unlock = u32::MAX;
         if other_keyboard {
             self.recent.reset_all();
         } else {
@@ -287,9 +293,23 @@ impl Engine {
             },
             out,
         );
-        if !in_grace && matches!(self.policy.state(), TrustState::Trusted | TrustState::Doubt) {
+        // Typing right after an unlock (with no idle gap or other keyboard since) is very
+        // likely the owner's, who just authenticated: it is learned from the first
+        // keystroke and until the policy doubts it, not only while it is confidently
+        // genuine. This is how the profile follows a new keyboard. Someone else who was
+        // let in is still locked out of the profile: their typing raises doubt within a few
+        // dozen keystrokes, which discards the delay line before anything is learned.
+        let authenticated = self.since_unlock < self.params.adapt_unlock_keystrokes;
+        self.since_unlock = self.since_unlock.saturating_add(1);
+        let live = matches!(self.policy.state(), TrustState::Trusted | TrustState::Doubt);
+        let p = &self.params;
+        let level = (!in_grace).then(|| self.policy.level());
+        if authenticated && matches!(self.policy.state(), TrustState::Grace | TrustState::Trusted) {
+            let gate = p.doubt_enter.max(p.adapt_max_level);
+            self.adapter.offer(ks, level, gate, &mut self.profile, p);
+        } else if level.is_some() && live {
             self.adapter
-                .offer(ks, self.policy.level(), &mut self.profile, &self.params);
+                .offer(ks, level, p.adapt_max_level, &mut self.profile, p);
         }
     }
 

@@ -247,16 +247,22 @@ impl Profile {
         self.update(ks, &idx, |f, v| f.cur.push(v, f64::INFINITY, 3.5));
     }
 
-    /// Adaptation: learns one confidently genuine keystroke. Enrolled features move their
-    /// mean only, by an exponential moving average of weight `1/adapt_n_cap`; their count and
-    /// spread stay as enrolled (re-estimating them from gated, hence typical, typing would
-    /// shrink the predictive spread and feed back into false locks), and every mean stays
-    /// within `adapt_max_shift_sd` enrolled deviations of its anchor. Features unknown at
-    /// maturity are learned in full, capped at `adapt_n_cap` samples.
-    pub fn adapt(&mut self, ks: &Keystroke, p: &EngineParams) {
+    /// Adaptation: learns one genuine keystroke after maturity.
+    ///
+    /// Consolidation: a `confident` keystroke (suspicion stayed low) is learned in full
+    /// (count, mean, spread) by every feature that still has fewer than `adapt_full_n`
+    /// samples, whose anchor then follows: a profile that matured on ~1,000 keystrokes keeps
+    /// estimating its rarer digraphs from the owner's typing.
+    ///
+    /// Drift: otherwise a feature moves its mean only, by an exponential moving average of
+    /// weight `1/adapt_n_cap`; count and spread stay (re-estimating them from gated, hence
+    /// typical, typing would shrink the predictive spread and feed back into false locks),
+    /// and the mean stays within `adapt_max_shift_sd` anchored deviations of its anchor.
+    /// Features unknown at maturity are learned in full, capped at `adapt_n_cap` samples.
+    pub fn adapt(&mut self, ks: &Keystroke, p: &EngineParams, confident: bool) {
         let idx = Idx::of(ks);
         let (cap, shift) = (p.adapt_n_cap.max(1.0), p.adapt_max_shift_sd);
-        let full_n = p.adapt_full_n;
+        let full_n = if confident { p.adapt_full_n } else { 0.0 };
         self.update(ks, &idx, |f, v| {
             if f64::from(f.cur.n) < full_n {
                 f.cur.push(v, f64::INFINITY, 3.5);

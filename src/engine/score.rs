@@ -13,6 +13,7 @@
 //!
 //! Pure and allocation-free: a few table lookups per keystroke.
 
+use crate::core::keyslot::KeyClass;
 use crate::engine::features::Keystroke;
 use crate::engine::profile::{t_dd, t_hold, t_ud, Feat, Idx, Profile};
 use crate::engine::recent::Recent;
@@ -58,11 +59,19 @@ fn z(v: f64, e: Est, p: &EngineParams) -> f64 {
     (v - e.mean) / var.sqrt()
 }
 
+/// Whether keystrokes of this class are scored. Arrow, page and function keys are not:
+/// their timing follows the task (browsing, spreadsheets, games) more than the typist (on
+/// the Buffalo dev users, runs of arrow keys were the commonest cause of false locks).
+/// They still link the chain, so the next key's latency is scored.
+pub fn scored(class: KeyClass) -> bool {
+    !matches!(class, KeyClass::Navigation | KeyClass::Other)
+}
+
 /// Signed z-scores of one keystroke's features against `profile`: hold, press-press,
 /// release-press (the latter two `None` when the keystroke is unlinked). `None` if the
 /// profile knows nothing yet.
 pub fn zscores(profile: &Profile, ks: &Keystroke, p: &EngineParams) -> Option<[Option<f64>; 3]> {
-    if profile.hold_global.cur.n < 2.0 {
+    if profile.hold_global.cur.n < 2.0 || !scored(ks.slot.class()) {
         return None;
     }
     let idx = Idx::of(ks);
