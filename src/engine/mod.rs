@@ -1,7 +1,8 @@
 //! The biometric engine: cleaned timing events in, trust decisions out.
 //!
-//! Owns: per-device feature chains and injection detectors, the profile, the policy and the
-//! adaptation delay line; [`Engine`] is the facade the daemon and `evaluate` both drive.
+//! Owns: per-device feature chains and injection detectors, the profile, the policy, the
+//! recent-typing state and the adaptation delay line; [`Engine`] is the facade the daemon
+//! and `evaluate` both drive.
 //!
 //! Invariants:
 //! - pure: no I/O, no clock; time only from event stamps (F29), so a batch delivered late
@@ -9,7 +10,9 @@
 //! - tokens, scanners and allow-listed tools are ignored entirely (F23, F26): not scored,
 //!   not learned, not checked for injection, and they do not touch the timing chains;
 //! - a device removal or a keystroke from another device than the last one never carries
-//!   trust over: the policy re-verifies (F14);
+//!   trust over: the policy re-verifies and the recent-typing state starts afresh (F14);
+//! - only the keystrokes right after an unlock, with no idle gap or other keyboard since,
+//!   are trusted beyond what the policy measured (learned until doubt, means only);
 //! - nothing here formats a slot, so no log line can carry what was typed.
 
 pub mod adapt;

@@ -6,8 +6,8 @@
 //!
 //! Invariants:
 //! - the lock level is derived from the configured expected false-lock rate through the
-//!   CUSUM average run length under nominal calibration (Siegmund's approximation); no raw
-//!   score threshold is configured anywhere;
+//!   CUSUM average run length (Siegmund's approximation) for the owner's evidence summing
+//!   like N(0, `evidence_sd`²) increments; no raw score threshold is configured anywhere;
 //! - evidence from any modality ([`Evidence`]) is on the same calibrated scale (≈ N(0,1) for
 //!   the owner), so keyboard and (later) mouse fuse by simply adding into one statistic;
 //! - during grace nothing accumulates; after a lock nothing is scored until `unlock`;

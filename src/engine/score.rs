@@ -5,10 +5,13 @@
 //! Method: each feature (hold of the key; press-press and release-press latency of the
 //! digraph ending in it) is compared with the profile's statistic in transformed units,
 //! with hierarchical shrinkage (digraph → key-class pair → global; key → class → global) so
-//! rare digraphs borrow strength from their parents. The raw score is the weighted mean of
-//! the capped squared z-scores (the log-likelihood ratio of "more dispersed than the owner"
-//! against "the owner", up to an affine map; cf. scaled Manhattan, Killourhy & Maxion 2009).
-//! Calibration maps its cube root to evidence with mean ≈ 0 and variance ≈ 1 on the owner's
+//! rare digraphs borrow strength from their parents. Arrow, page and function keys are not
+//! scored ([`scored`]). On its own a keystroke scores the weighted mean of its capped
+//! squared z-scores (the log-likelihood ratio of "more dispersed than the owner" against
+//! "the owner", up to an affine map; cf. scaled Manhattan, Killourhy & Maxion 2009); in a
+//! stream, `recent` turns each z² into the increase of its key's or digraph's consistency
+//! statistic after removing the running hold offset, with the same owner expectation.
+//! Calibration maps the cube root to evidence with mean ≈ 0 and variance ≈ 1 on the owner's
 //! own typing (prequential scores during enrollment).
 //!
 //! Pure and allocation-free: a few table lookups per keystroke.

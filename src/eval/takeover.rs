@@ -6,6 +6,7 @@
 //! `RawEvent`s → `Cleaner` → `Engine` (features, score, policy, adaptation, injection).
 
 use crate::core::timing::{DeviceId, TimingEvent};
+use crate::engine::wire::ProfileFile;
 use crate::engine::{Engine, EngineParams, Keystroke, Profile};
 use crate::eval::buffalo::{Group, User};
 use crate::eval::metrics::{eer, mean, median, window_means};
@@ -54,6 +55,8 @@ struct Trial {
 /// Per-user results.
 struct UserOut {
     group: Group,
+    /// Serialized size of the enrolled profile (bytes of the stored JSON payload).
+    profile_bytes: usize,
     full: Trial,
     by_enroll: Vec<Trial>,
     /// Per window size: (genuine window scores, impostor window scores).
@@ -162,6 +165,7 @@ fn run_user(p: &EngineParams, me: &Prepared, all: &[Prepared], split: Split) -> 
         .collect();
     UserOut {
         group: me.user.group,
+        profile_bytes: serde_json::to_string(&ProfileFile::from(&prof)).map_or(0, |j| j.len()),
         full,
         by_enroll,
         windows,
@@ -244,6 +248,10 @@ pub struct GroupReport {
     pub eer_global_at: BTreeMap<String, Option<f64>>,
     /// Takeover figures when enrollment stops after 500, 1,000 and 2,000 keystrokes.
     pub by_enrollment: BTreeMap<String, TakeoverFigures>,
+    /// Median serialized size of the enrolled profiles (bytes).
+    pub profile_bytes_median: Option<f64>,
+    /// Largest serialized enrolled profile (bytes).
+    pub profile_bytes_max: usize,
     /// Pooled window scores per window size, for DET plots (not serialized).
     #[serde(skip)]
     pub pooled: Vec<(usize, Vec<f64>, Vec<f64>)>,
@@ -287,6 +295,13 @@ fn group_report(outs: &[&UserOut]) -> GroupReport {
         eer_at,
         eer_global_at,
         by_enrollment,
+        profile_bytes_median: median(
+            &outs
+                .iter()
+                .map(|o| o.profile_bytes as f64)
+                .collect::<Vec<_>>(),
+        ),
+        profile_bytes_max: outs.iter().map(|o| o.profile_bytes).max().unwrap_or(0),
         pooled,
     }
 }

@@ -247,6 +247,41 @@ mod tests {
     }
 
     #[test]
+    fn a_key_held_past_the_repeat_delay_repeats_and_is_cut_unless_another_key_followed() {
+        let k = |code, press_us, release_us| KeyRec {
+            code,
+            press_us,
+            release_us,
+        };
+        // a held 400 ms alone; b held 400 ms but c was pressed 100 ms later (the kernel
+        // repeats only the last key pressed); then d, an ordinary tap.
+        let keys = [
+            k(30, 0, 400_000),
+            k(48, 1_000_000, 1_400_000),
+            k(46, 1_100_000, 1_180_000),
+            k(32, 2_000_000, 2_090_000),
+        ];
+        let ev = raw_events(&keys);
+        let repeats: Vec<(i64, u16)> = ev
+            .iter()
+            .filter(|e| e.kind == EV_KEY && e.value == KEY_REPEAT)
+            .map(|e| (e.time_us, e.code))
+            .collect();
+        assert_eq!(repeats, vec![(REPEAT_DELAY_US, 30)]);
+        let t = clean(&keys, DeviceId(1));
+        let ks = keystrokes(&t, 1_500_000);
+        assert_eq!(
+            ks.len(),
+            3,
+            "the repeating key is cut, the others are keystrokes"
+        );
+        assert!(ks.iter().all(|x| x.press_us >= 1_000_000));
+        // Without the synthesis (the CMU protocol) every key is a keystroke.
+        let whole = keystrokes(&clean_with(&keys, DeviceId(1), false), 1_500_000);
+        assert_eq!(whole.len(), 4);
+    }
+
+    #[test]
     fn concat_inserts_the_gap_after_the_last_release() {
         let a = [KeyRec {
             code: 30,
