@@ -7,8 +7,9 @@
 //! Path: each repetition's timeline goes through `RawEvent`s → `Cleaner` → the engine's
 //! feature extractor, and the 31-feature vector (H, DD, UD per key, the CSV's order) is read
 //! back from the extracted keystrokes. Fixed-text repetitions are one chain, so the
-//! extractor's pause rule is off here (`i64::MAX`); the engine's own scorer (default
-//! parameters) is reported alongside.
+//! extractor's pause rule is off here (`i64::MAX`) and no autorepeat is synthesised (K&M's
+//! vectors are never cut); the engine's own scorer (default parameters, each keystroke on
+//! its own) is reported alongside.
 //!
 //! Protocol: per subject, train on the first 200 repetitions (sessions 1–4), genuine test =
 //! the last 200, impostor test = the first 5 repetitions of every other subject; EER with
