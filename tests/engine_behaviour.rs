@@ -476,3 +476,43 @@ fn arrow_keys_are_not_scored_but_link_the_chain() {
         e2.policy().level()
     );
 }
+
+#[test]
+fn a_profile_from_the_first_engine_recalibrates_instead_of_locking_its_owner() {
+    use typewarden::daemon::profile_file::StoredProfile;
+    use typewarden::store::Persisted;
+    let mut alice = Typist::new(23, 1.0);
+    let e = enrolled(&mut alice, 3000);
+    // The same statistics as written by profile version 1, with that engine's calibration.
+    let mut v1 = ProfileFile::from(e.profile());
+    v1.version = 1;
+    v1.calibration = [640.0, 0.85, 0.12];
+    let payload = serde_json::to_vec(&v1).unwrap();
+    let migrated = StoredProfile::migrate(1, &payload)
+        .expect("version 1 migrates")
+        .0;
+    assert!(!migrated.is_mature());
+    let mut e = Engine::with_profile(EngineParams::default(), migrated);
+    let t0 = 120_000_000_000;
+    e.on_unlock(t0);
+    let keys = alice.type_keys(3000, t0);
+    let d = feed(&mut e, &timing(&keys, 1), SourceKind::Keyboard);
+    let matured = d.iter().position(|x| matches!(x, Decision::Matured { .. }));
+    assert!(matured.is_some(), "recalibrated and deciding again");
+    assert!(locks(&d).is_empty(), "owner locked after the upgrade");
+    // With the old calibration kept as it was, the new score would lock the owner.
+    let mut stale = Engine::with_profile(
+        EngineParams::default(),
+        typewarden::engine::Profile::try_from(&ProfileFile {
+            version: typewarden::engine::profile::PROFILE_VERSION,
+            ..v1
+        })
+        .unwrap(),
+    );
+    stale.on_unlock(t0);
+    let d = feed(&mut stale, &timing(&keys, 1), SourceKind::Keyboard);
+    assert!(
+        !locks(&d).is_empty(),
+        "the control shows why the migration exists"
+    );
+}

@@ -18,7 +18,12 @@ use crate::engine::EngineParams;
 use serde::{Deserialize, Serialize};
 
 /// Current serialized profile version.
-pub const PROFILE_VERSION: u32 = 1;
+///
+/// - 1: the first engine (every keystroke scored on its own).
+/// - 2: the same statistics, scored with the recent-typing state (consistency evidence,
+///   hold offset, `engine::recent`); the score calibration of a version-1 profile does not
+///   fit that score, so a migrated profile recalibrates (`wire::migrate`).
+pub const PROFILE_VERSION: u32 = 2;
 /// Number of key classes ([`KeyClass`] variants).
 pub const CLASS_COUNT: usize = 10;
 const DIGRAPHS: usize = SLOT_COUNT * SLOT_COUNT;
@@ -319,6 +324,14 @@ impl Profile {
             mean: m1 as f32,
             var: v1.max(1e-4) as f32,
         };
+    }
+
+    /// Forgets the score calibration and returns to training, keeping every statistic: the
+    /// next `min_calibration` keystrokes recalibrate the score (prequentially, as in
+    /// enrollment), then the profile decides again.
+    pub(crate) fn recalibrate(&mut self) {
+        self.calib = Calibration::default();
+        self.mature = false;
     }
 
     /// Checks the maturity rule; on the transition, freezes the anchors. Returns true once,
