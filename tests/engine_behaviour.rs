@@ -1,5 +1,6 @@
 //! Engine behaviour on deterministic synthetic typists: takeover, false locks, adaptation
-//! poisoning, injection, tokens, and field cases F14, F23, F25, F26, F29.
+//! poisoning, following the owner to a new keyboard, unscored arrow keys, injection, tokens,
+//! and field cases F14, F23, F25, F26, F29.
 //!
 //! Real parts throughout: key timelines become `RawEvent`s, go through the real
 //! `core::clean::Cleaner`, and then the real engine. Only the typists are synthetic.
@@ -11,7 +12,9 @@ use typewarden::core::clean::{CleanParams, Cleaner};
 use typewarden::core::event::{RawEvent, EV_KEY, EV_SYN, SYN_REPORT};
 use typewarden::core::timing::DeviceId;
 use typewarden::engine::wire::ProfileFile;
-use typewarden::engine::{Decision, Engine, InjectionKind, LockReason, SourceKind, TrustState};
+use typewarden::engine::{
+    Decision, Engine, EngineParams, InjectionKind, LockReason, SourceKind, TrustState,
+};
 use typewarden::eval::timeline::{concat, raw_events, KeyRec};
 
 fn injection(d: &[Decision]) -> Option<InjectionKind> {
@@ -385,4 +388,160 @@ fn f29_a_batch_delivered_late_gives_the_same_features_and_decisions() {
     assert_eq!(k1, k2, "features depend on delivery");
     assert_eq!(d1, d2, "decisions depend on delivery");
     assert!(d1.iter().any(|d| matches!(d, Decision::Matured { .. })));
+}
+
+/// The same person on another keyboard: every hold 40 % longer, latencies 10 % slower.
+fn on_new_keyboard(keys: &[KeyRec]) -> Vec<KeyRec> {
+    let t0 = keys.first().map_or(0, |k| k.press_us);
+    keys.iter()
+        .map(|k| {
+            let press = t0 + ((k.press_us - t0) as f64 * 1.1) as i64;
+            KeyRec {
+                code: k.code,
+                press_us: press,
+                release_us: press + ((k.release_us - k.press_us) as f64 * 1.4) as i64,
+            }
+        })
+        .collect()
+}
+
+/// False locks over `sessions` sessions of `n` keystrokes on the new keyboard, each from an
+/// unlock; after a lock the owner unlocks at once.
+fn new_keyboard_false_locks(params: EngineParams, sessions: usize, n: usize) -> Vec<usize> {
+    let mut alice = Typist::new(21, 1.0);
+    let enroll = alice.type_keys(3000, 0);
+    let mut e = Engine::new(params);
+    e.on_unlock(0);
+    feed(&mut e, &timing(&enroll, 1), SourceKind::Keyboard);
+    assert!(e.profile().is_mature());
+    let mut t = 100_000_000_000;
+    (0..sessions)
+        .map(|_| {
+            let keys = on_new_keyboard(&alice.type_keys(n, t));
+            e.on_unlock(t);
+            let mut locks = 0;
+            let mut out = Vec::new();
+            for ev in timing(&keys, 1) {
+                out.clear();
+                e.on_timing(&ev, SourceKind::Keyboard, &mut out);
+                for l in common::typist::locks(&out) {
+                    locks += 1;
+                    e.on_unlock(l);
+                }
+            }
+            t = end_of(&keys) + 3_600_000_000;
+            locks
+        })
+        .collect()
+}
+
+#[test]
+fn the_profile_follows_its_owner_to_a_new_keyboard() {
+    let adapting = new_keyboard_false_locks(EngineParams::default(), 4, 1500);
+    let frozen = new_keyboard_false_locks(
+        EngineParams {
+            adapt: false,
+            ..EngineParams::default()
+        },
+        4,
+        1500,
+    );
+    println!("false locks per session: adapting {adapting:?}, frozen {frozen:?}");
+    assert!(
+        frozen[3] > 0,
+        "the new keyboard is a real shift: {frozen:?}"
+    );
+    assert!(
+        adapting[3] < frozen[3] && adapting[2..].iter().sum::<usize>() < adapting[0] + 1,
+        "adapting {adapting:?} vs frozen {frozen:?}"
+    );
+}
+
+#[test]
+fn arrow_keys_are_not_scored_but_link_the_chain() {
+    let mut alice = Typist::new(22, 1.0);
+    let mut e = enrolled(&mut alice, 3000);
+    let t0 = 110_000_000_000;
+    e.on_unlock(t0);
+    let a = alice.type_keys(400, t0);
+    feed(&mut e, &timing(&a, 1), SourceKind::Keyboard);
+    let before = e.policy().level();
+    // 80 cursor moves with timing nothing like Alice's letters: 35–60 ms holds, irregular
+    // 300–700 ms gaps.
+    let mut t = end_of(&a) + 400_000;
+    let arrows: Vec<KeyRec> = (0..80)
+        .map(|i| {
+            t += 300_000 + (i * 7919 % 400) as i64 * 1000;
+            KeyRec {
+                code: [103, 105, 106, 108][i % 4],
+                press_us: t,
+                release_us: t + 35_000 + (i * 31 % 25) as i64 * 1000,
+            }
+        })
+        .collect();
+    let d = feed(&mut e, &timing(&arrows, 1), SourceKind::Keyboard);
+    assert!(locks(&d).is_empty() && injection(&d).is_none(), "{d:?}");
+    assert!(
+        e.policy().level() <= before + 1e-9,
+        "arrow keys moved suspicion: {before} → {}",
+        e.policy().level()
+    );
+    // The same timing on letter keys is scored, and is not Alice.
+    let mut e2 = enrolled(&mut Typist::new(22, 1.0), 3000);
+    e2.on_unlock(t0);
+    feed(&mut e2, &timing(&a, 1), SourceKind::Keyboard);
+    let letters: Vec<KeyRec> = arrows
+        .iter()
+        .enumerate()
+        .map(|(i, k)| KeyRec {
+            code: KEYS[(i * 3) % 26],
+            ..*k
+        })
+        .collect();
+    feed(&mut e2, &timing(&letters, 1), SourceKind::Keyboard);
+    assert!(
+        e2.policy().level() > before + 0.1,
+        "letters with that timing should raise suspicion: {}",
+        e2.policy().level()
+    );
+}
+
+#[test]
+fn a_profile_from_the_first_engine_recalibrates_instead_of_locking_its_owner() {
+    use typewarden::daemon::profile_file::StoredProfile;
+    use typewarden::store::Persisted;
+    let mut alice = Typist::new(23, 1.0);
+    let e = enrolled(&mut alice, 3000);
+    // The same statistics as written by profile version 1, with that engine's calibration.
+    let mut v1 = ProfileFile::from(e.profile());
+    v1.version = 1;
+    v1.calibration = [640.0, 0.85, 0.12];
+    let payload = serde_json::to_vec(&v1).unwrap();
+    let migrated = StoredProfile::migrate(1, &payload)
+        .expect("version 1 migrates")
+        .0;
+    assert!(!migrated.is_mature());
+    let mut e = Engine::with_profile(EngineParams::default(), migrated);
+    let t0 = 120_000_000_000;
+    e.on_unlock(t0);
+    let keys = alice.type_keys(3000, t0);
+    let d = feed(&mut e, &timing(&keys, 1), SourceKind::Keyboard);
+    let matured = d.iter().position(|x| matches!(x, Decision::Matured { .. }));
+    assert!(matured.is_some(), "recalibrated and deciding again");
+    assert!(locks(&d).is_empty(), "owner locked after the upgrade");
+    // With the old calibration kept as it was, the new score would lock the owner.
+    let mut stale = Engine::with_profile(
+        EngineParams::default(),
+        typewarden::engine::Profile::try_from(&ProfileFile {
+            version: typewarden::engine::profile::PROFILE_VERSION,
+            ..v1
+        })
+        .unwrap(),
+    );
+    stale.on_unlock(t0);
+    let d = feed(&mut stale, &timing(&keys, 1), SourceKind::Keyboard);
+    assert!(
+        !locks(&d).is_empty(),
+        "the control shows why the migration exists"
+    );
 }

@@ -203,7 +203,11 @@ fn cmu_protocol_on_a_synthetic_csv_recovers_the_features() {
     // The feature vector read back through Cleaner + extractor equals the CSV's (UD up to the
     // CSV's own rounding: there DD = H + UD only to ±1e-4).
     let ks = typewarden::eval::timeline::keystrokes(
-        &typewarden::eval::timeline::clean(&reps[7].keys, typewarden::core::timing::DeviceId(1)),
+        &typewarden::eval::timeline::clean_with(
+            &reps[7].keys,
+            typewarden::core::timing::DeviceId(1),
+            false,
+        ),
         i64::MAX,
     );
     let v = cmu::vector(&ks).unwrap();
@@ -227,4 +231,39 @@ fn cmu_protocol_on_a_synthetic_csv_recovers_the_features() {
         .unwrap_err()
         .to_string()
         .contains("bad.csv:2"));
+}
+
+#[test]
+fn after_a_lock_the_stream_goes_on_as_after_an_unlock_with_the_daemons_back_off() {
+    use typewarden::core::timing::DeviceId;
+    use typewarden::engine::{Engine, SourceKind};
+    use typewarden::eval::timeline::{clean, run};
+    let mut alice = Typist::new(31, 1.0);
+    let mut e = Engine::new(EngineParams::default());
+    e.on_unlock(0);
+    let mut out = Vec::new();
+    for ev in clean(&alice.type_keys(3000, 0), DeviceId(1)) {
+        e.on_timing(&ev, SourceKind::Keyboard, &mut out);
+    }
+    assert!(e.profile().is_mature());
+    let fresh = e.policy().lock_level();
+    // Someone else types 3,000 keystrokes; every lock is undone at once.
+    let t0 = 50_000_000_000;
+    let bob = clean(&Typist::new(32, 1.0).type_keys(3000, t0), DeviceId(1));
+    e.on_unlock(t0);
+    let r = run(&mut e, &bob, true, None);
+    assert!(r.locks.len() >= 3, "{:?}", r.locks);
+    assert!(
+        r.locks.windows(2).all(|w| w[1] > w[0]),
+        "the stream went on"
+    );
+    assert!(
+        e.policy().lock_level() > fresh,
+        "quick unlocks back off as in the daemon"
+    );
+    // Without unlocking, feeding stops at the first lock after `stop_after_us`.
+    let mut e2 = Engine::with_profile(EngineParams::default(), e.profile().clone());
+    e2.on_unlock(t0);
+    let r2 = run(&mut e2, &bob, false, Some(t0));
+    assert_eq!(r2.locks.len(), 1);
 }

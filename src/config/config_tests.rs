@@ -82,20 +82,23 @@ fn hash_depends_on_values_only() {
         r#"{"mode":"enforce","state_dir":null,"input":{"chatter_ms":20,"max_hold_ms":2000,"#,
         r#""include":[],"exclude":[],"tokens":["1050:*"],"allow_virtual":[]},"#,
         r#""engine":{"max_latency_ms":1500.0,"min_enroll_keystrokes":800,"min_coverage":0.5,"#,
-        r#""known_min_n":5,"min_calibration":200,"max_enroll_keystrokes":2000,"shrink_n":5.0,"#,
-        r#""z_cap":4.0,"sd_floor":0.05,"hold_weight":1.0,"evidence_cap":2.0,"#,
-        r#""target_false_locks_per_10k":0.2,"cusum_drift":0.5,"reverify_level":0.5,"#,
-        r#""idle_reverify_s":30.0,"grace_keystrokes":20,"grace_s":5.0,"doubt_enter":0.5,"#,
-        r#""doubt_leave":0.25,"adapt":true,"adapt_delay_keystrokes":50,"adapt_max_level":0.3,"#,
-        r#""adapt_n_cap":200.0,"adapt_max_shift_sd":1.0,"inject_latency_window":16,"#,
-        r#""inject_hold_window":24,"inject_min_hold_ms":8.0,"inject_min_latency_ms":20.0,"#,
-        r#""inject_latency_sd_ms":3.0,"inject_hold_sd_ms":1.5,"lock_on_injection":true},"#,
-        r#""session":{"dbus_timeout_ms":2000,"lock_confirm_timeout_ms":2000,"#,
-        r#""escalation":"log-only","settle_ms":2000,"probable_false_lock_window_s":60,"#,
-        r#""identity":"logind-uid"},"policy":{"exempt_users":[],"exempt_groups":[]}}"#
+        r#""known_min_n":5,"min_calibration":200,"max_enroll_keystrokes":2000,"shrink_n":1.0,"#,
+        r#""z_cap":4.0,"sd_floor":0.05,"hold_weight":1.0,"offset_window":100.0,"#,
+        r#""offset_prior_n":30.0,"consistency_memory":200.0,"consistency_prior_n":3.0,"#,
+        r#""evidence_cap":3.0,"target_false_locks_per_10k":0.2,"cusum_drift":0.3,"#,
+        r#""evidence_sd":2.0,"reverify_level":0.5,"idle_reverify_s":30.0,"grace_keystrokes":20,"#,
+        r#""grace_s":5.0,"doubt_enter":0.5,"doubt_leave":0.25,"adapt":true,"#,
+        r#""adapt_delay_keystrokes":50,"adapt_max_level":0.3,"adapt_n_cap":200.0,"#,
+        r#""adapt_max_shift_sd":1.0,"adapt_full_n":200.0,"adapt_unlock_keystrokes":200,"#,
+        r#""inject_latency_window":16,"inject_hold_window":24,"inject_min_hold_ms":8.0,"#,
+        r#""inject_min_latency_ms":20.0,"inject_latency_sd_ms":3.0,"inject_hold_sd_ms":1.5,"#,
+        r#""lock_on_injection":true},"session":{"dbus_timeout_ms":2000,"#,
+        r#""lock_confirm_timeout_ms":2000,"escalation":"log-only","settle_ms":2000,"#,
+        r#""probable_false_lock_window_s":60,"identity":"logind-uid"},"#,
+        r#""policy":{"exempt_users":[],"exempt_groups":[]}}"#,
     );
     assert_eq!(serde_json::to_string(&base).unwrap(), json);
-    let pinned = "sha256:ab620429cd7695507749007d3379413efc1557e6ae6131315eac4eb8330a75e3";
+    let pinned = "sha256:bae27aaa64869088e6be2938633d09145e750b8904553e94702521488d48b45a";
     assert_eq!(base.hash(), pinned);
 }
 
@@ -136,7 +139,7 @@ fn every_section_key_has_a_documented_default() {
         sorted(set(&layer.input.filter)),
         sorted(field_names::<DeviceFilter>())
     );
-    assert_eq!(field_names::<EngineParams>().len(), 31);
+    assert_eq!(field_names::<EngineParams>().len(), 38);
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //!   weight `n + shrink_n`), `hold_weight` (the score is a weighted mean), `sd_floor`;
 //! - `target_false_locks_per_10k` must be > 0: the lock level is the CUSUM run length for
 //!   10,000 / rate keystrokes; the engine clamps at 1e-6, so that is the lower bound;
-//! - `cusum_drift` ≥ 0.05 and `adapt_n_cap` ≥ 1 and the injection windows ≥ 4 are where the
+//! - `cusum_drift` ≥ 0.05, `evidence_sd` ≥ 0.1, `adapt_n_cap` ≥ 1 and the injection windows ≥ 4 are where the
 //!   engine clamps anyway; a configured value below them would silently not apply;
 //! - fractions of the lock level lie in 0..=1 (`reverify_level` below 1: at 1 an idle gap
 //!   alone would lock);
@@ -36,7 +36,7 @@ enum Rule {
 }
 
 /// Every field of [`EngineParams`] with its rule; a test checks that none is missing.
-fn rules(p: &EngineParams) -> [(&'static str, Rule); 31] {
+fn rules(p: &EngineParams) -> [(&'static str, Rule); 38] {
     use Rule::{Bool, Float, Int};
     let f = |v, lo, hi| Float {
         v,
@@ -89,12 +89,20 @@ fn rules(p: &EngineParams) -> [(&'static str, Rule); 31] {
         ("z_cap", f(p.z_cap, 1.0, 100.0)),
         ("sd_floor", pos(p.sd_floor, 10.0)),
         ("hold_weight", pos(p.hold_weight, 10.0)),
+        ("offset_window", f(p.offset_window, 0.0, 100_000.0)),
+        ("offset_prior_n", f(p.offset_prior_n, 0.0, 100_000.0)),
+        (
+            "consistency_memory",
+            f(p.consistency_memory, 0.0, 1_000_000.0),
+        ),
+        ("consistency_prior_n", f(p.consistency_prior_n, 0.0, 1000.0)),
         ("evidence_cap", pos(p.evidence_cap, 100.0)),
         (
             "target_false_locks_per_10k",
             f(p.target_false_locks_per_10k, 1e-6, 100.0),
         ),
         ("cusum_drift", f(p.cusum_drift, 0.05, 5.0)),
+        ("evidence_sd", f(p.evidence_sd, 0.1, 10.0)),
         ("reverify_level", f(p.reverify_level, 0.0, 0.99)),
         ("idle_reverify_s", f(p.idle_reverify_s, 1.0, 86_400.0)),
         (
@@ -120,6 +128,15 @@ fn rules(p: &EngineParams) -> [(&'static str, Rule); 31] {
         ("adapt_max_level", f(p.adapt_max_level, 0.0, 1.0)),
         ("adapt_n_cap", f(p.adapt_n_cap, 1.0, 1_000_000.0)),
         ("adapt_max_shift_sd", f(p.adapt_max_shift_sd, 0.0, 10.0)),
+        ("adapt_full_n", f(p.adapt_full_n, 0.0, 1_000_000.0)),
+        (
+            "adapt_unlock_keystrokes",
+            Int {
+                v: p.adapt_unlock_keystrokes,
+                lo: 0,
+                hi: 100_000,
+            },
+        ),
         (
             "inject_latency_window",
             Int {

@@ -34,8 +34,14 @@ impl Persisted for StoredProfile {
     // The engine's profile version is small; the cast cannot truncate while it stays < 65536.
     const VERSION: u16 = PROFILE_VERSION as u16;
 
-    fn migrate(version: u16, _payload: &[u8]) -> Result<Self, MigrateError> {
-        // Version 1 is the first engine profile format: there is nothing older to migrate.
-        Err(MigrateError::Unsupported(version))
+    fn migrate(version: u16, payload: &[u8]) -> Result<Self, MigrateError> {
+        // Version 1 (the first engine) keeps its statistics and recalibrates; nothing is
+        // older.
+        match version {
+            1 => crate::engine::wire::migrate(1, payload)
+                .map(StoredProfile)
+                .map_err(|_| MigrateError::Undecodable),
+            v => Err(MigrateError::Unsupported(v)),
+        }
     }
 }

@@ -20,7 +20,8 @@ use std::collections::VecDeque;
 /// The delay line and gate.
 #[derive(Clone, Debug, Default)]
 pub struct Adapter {
-    pending: VecDeque<Keystroke>,
+    /// Candidates with whether they were confidently genuine when offered.
+    pending: VecDeque<(Keystroke, bool)>,
     learned: u64,
 }
 
@@ -35,19 +36,31 @@ impl Adapter {
         self.learned
     }
 
-    /// Offers one scored keystroke with the suspicion level after it.
-    pub fn offer(&mut self, ks: &Keystroke, level: f64, profile: &mut Profile, p: &EngineParams) {
+    /// Offers one scored keystroke with the suspicion level after it. Any level above
+    /// `gate` discards every candidate. A keystroke that was scored (not in grace) at a level
+    /// at or below `adapt_max_level` is confidently genuine and may consolidate the profile
+    /// (`Profile::adapt`); any other (grace, or just after an unlock) only moves means within
+    /// their bounds.
+    pub fn offer(
+        &mut self,
+        ks: &Keystroke,
+        level: Option<f64>,
+        gate: f64,
+        profile: &mut Profile,
+        p: &EngineParams,
+    ) {
         if !p.adapt {
             return;
         }
-        if level > p.adapt_max_level {
+        if level.unwrap_or(0.0) > gate {
             self.discard();
             return;
         }
-        self.pending.push_back(*ks);
+        let confident = level.is_some_and(|l| l <= p.adapt_max_level);
+        self.pending.push_back((*ks, confident));
         if self.pending.len() > p.adapt_delay_keystrokes as usize {
-            if let Some(old) = self.pending.pop_front() {
-                profile.adapt(&old, p);
+            if let Some((old, confident)) = self.pending.pop_front() {
+                profile.adapt(&old, p, confident);
                 self.learned += 1;
             }
         }
@@ -76,16 +89,17 @@ mod tests {
         };
         let mut prof = Profile::new();
         let mut a = Adapter::default();
+        let gate = p.adapt_max_level;
         for _ in 0..3 {
-            a.offer(&ks(100), 0.0, &mut prof, &p);
+            a.offer(&ks(100), Some(0.0), gate, &mut prof, &p);
         }
         assert_eq!(a.learned(), 0);
-        a.offer(&ks(100), 0.5, &mut prof, &p); // suspicion: everything pending is dropped
+        a.offer(&ks(100), Some(0.5), gate, &mut prof, &p); // suspicion: everything pending is dropped
         for _ in 0..3 {
-            a.offer(&ks(100), 0.0, &mut prof, &p);
+            a.offer(&ks(100), Some(0.0), gate, &mut prof, &p);
         }
         assert_eq!(a.learned(), 0);
-        a.offer(&ks(100), 0.0, &mut prof, &p);
+        a.offer(&ks(100), Some(0.0), gate, &mut prof, &p);
         assert_eq!(a.learned(), 1);
     }
 }

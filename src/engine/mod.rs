@@ -1,7 +1,8 @@
 //! The biometric engine: cleaned timing events in, trust decisions out.
 //!
-//! Owns: per-device feature chains and injection detectors, the profile, the policy and the
-//! adaptation delay line; [`Engine`] is the facade the daemon and `evaluate` both drive.
+//! Owns: per-device feature chains and injection detectors, the profile, the policy, the
+//! recent-typing state and the adaptation delay line; [`Engine`] is the facade the daemon
+//! and `evaluate` both drive.
 //!
 //! Invariants:
 //! - pure: no I/O, no clock; time only from event stamps (F29), so a batch delivered late
@@ -11,7 +12,9 @@
 //! - a virtual keyboard that is not allow-listed is checked for injection only (F26): its
 //!   typing is never scored or learned as a person's (issue 3; remappers re-emit timing);
 //! - a device removal or a keystroke from another device than the last one never carries
-//!   trust over: the policy re-verifies (F14);
+//!   trust over: the policy re-verifies and the recent-typing state starts afresh (F14);
+//! - only the keystrokes right after an unlock, with no idle gap or other keyboard since,
+//!   are trusted beyond what the policy measured (learned until doubt, means only);
 //! - nothing here formats a slot, so no log line can carry what was typed.
 
 pub mod adapt;
@@ -20,6 +23,7 @@ pub mod inject;
 pub mod params;
 pub mod policy;
 pub mod profile;
+pub mod recent;
 pub mod score;
 pub mod wire;
 
@@ -120,8 +124,12 @@ pub struct Engine {
     profile: Profile,
     policy: Policy,
     adapter: Adapter,
+    recent: recent::Recent,
     devices: Vec<DeviceState>,
     last_key: Option<(i64, DeviceId)>,
+    /// Scored keystrokes since the last unlock; `u32::MAX` once an idle gap or another
+    /// keyboard broke the link to it.
+    since_unlock: u32,
     scratch: Vec<Keystroke>,
 }
 
@@ -142,8 +150,10 @@ impl Engine {
             profile,
             policy,
             adapter: Adapter::default(),
+            recent: recent::Recent::default(),
             devices: Vec::new(),
             last_key: None,
+            since_unlock: u32::MAX,
             scratch: Vec::new(),
         }
     }
@@ -176,7 +186,9 @@ impl Engine {
             self.policy = Policy::new(&self.params).training();
         }
         self.adapter.discard();
+        self.recent.reset_all();
         self.last_key = None;
+        self.since_unlock = 0;
     }
 
     /// The owner undid our lock at once: the policy needs more evidence next time.
@@ -186,8 +198,20 @@ impl Engine {
 
     /// The session went idle (logind `IdleHint`): whoever types next must re-verify.
     pub fn on_idle(&mut self) {
+        self.reverify(false);
+    }
+
+    /// Another person is likelier from now on: re-verify, learn nothing pending, and start
+    /// the recent-typing sums afresh (with the hold offset too when the keyboard changed).
+    fn reverify(&mut self, other_keyboard: bool) {
         self.policy.reverify();
         self.adapter.discard();
+        self.since_unlock = u32::MAX;
+        if other_keyboard {
+            self.recent.reset_all();
+        } else {
+            self.recent.reset();
+        }
     }
 
     /// Evidence from another modality (mouse, later), already calibrated.
@@ -218,8 +242,7 @@ impl Engine {
             if reason == CutReason::DeviceRemoved {
                 // F14: whoever types after a re-add may be someone else (KVM, other host).
                 self.devices.swap_remove(i);
-                self.policy.reverify();
-                self.adapter.discard();
+                self.reverify(true);
             }
             return;
         }
@@ -237,8 +260,7 @@ impl Engine {
         let idle_us = (self.params.idle_reverify_s * 1e6) as i64;
         if let Some((t, d)) = self.last_key {
             if ks.press_us - t >= idle_us || d != device {
-                self.policy.reverify();
-                self.adapter.discard();
+                self.reverify(d != device);
             }
         }
         self.last_key = Some((ks.release_us, device));
@@ -267,7 +289,7 @@ impl Engine {
             self.enroll(ks, out);
             return;
         }
-        let Some(sc) = score::score(&self.profile, ks, &self.params) else {
+        let Some(sc) = score::score(&self.profile, ks, &self.params, &mut self.recent) else {
             return;
         };
         let in_grace = self.policy.state() == TrustState::Grace;
@@ -279,17 +301,32 @@ impl Engine {
             },
             out,
         );
-        if !in_grace && matches!(self.policy.state(), TrustState::Trusted | TrustState::Doubt) {
+        // Typing right after an unlock (with no idle gap or other keyboard since) is very
+        // likely the owner's, who just authenticated: it is learned from the first
+        // keystroke and until the policy doubts it, not only while it is confidently
+        // genuine. This is how the profile follows a new keyboard. Someone else who was
+        // let in is still locked out of the profile: their typing raises doubt within a few
+        // dozen keystrokes, which discards the delay line before anything is learned.
+        let authenticated = self.since_unlock < self.params.adapt_unlock_keystrokes;
+        self.since_unlock = self.since_unlock.saturating_add(1);
+        let live = matches!(self.policy.state(), TrustState::Trusted | TrustState::Doubt);
+        let p = &self.params;
+        let level = (!in_grace).then(|| self.policy.level());
+        if authenticated && matches!(self.policy.state(), TrustState::Grace | TrustState::Trusted) {
+            let gate = p.doubt_enter.max(p.adapt_max_level);
+            self.adapter.offer(ks, level, gate, &mut self.profile, p);
+        } else if level.is_some() && live {
             self.adapter
-                .offer(ks, self.policy.level(), &mut self.profile, &self.params);
+                .offer(ks, level, p.adapt_max_level, &mut self.profile, p);
         }
     }
 
     fn enroll(&mut self, ks: &Keystroke, out: &mut Vec<Decision>) {
         let p = &self.params;
         // Prequential calibration: score before learning, once the profile has some shape.
+        let raw = score::raw_with(&self.profile, ks, p, &mut self.recent);
         if self.profile.maturity().keystrokes >= u64::from(p.min_enroll_keystrokes / 2) {
-            if let Some(raw) = score::raw_score(&self.profile, ks, p) {
+            if let Some(raw) = raw {
                 self.profile.calibrate(score::calibrated_stat(raw));
             }
         }

@@ -40,6 +40,16 @@ pub struct EngineParams {
     pub sd_floor: f64,
     /// Weight of the hold-time feature relative to the latency features.
     pub hold_weight: f64,
+    /// Keystrokes over which the typist's running offset from the profile is averaged
+    /// (speed and keyboard normalisation); 0 turns it off.
+    pub offset_window: f64,
+    /// Pseudo-samples of "no offset" the running offset is shrunk with.
+    pub offset_prior_n: f64,
+    /// Keystrokes over which a key's or digraph's recent z-scores fade (consistency
+    /// evidence, see `recent`); 0 scores every keystroke on its own.
+    pub consistency_memory: f64,
+    /// Pseudo-samples that damp the consistency statistic of rarely repeated groups.
+    pub consistency_prior_n: f64,
     /// Calibrated per-keystroke evidence is clipped to ±this, so no single keystroke can
     /// decide (the raw score is heavy-tailed).
     pub evidence_cap: f64,
@@ -50,6 +60,11 @@ pub struct EngineParams {
     /// CUSUM reference value in calibrated score units: about half the expected per-keystroke
     /// shift of an impostor.
     pub cusum_drift: f64,
+    /// Design standard deviation of the owner's calibrated evidence as it sums up (1 =
+    /// independent keystrokes at nominal calibration): the lock level is derived for
+    /// increments N(−`cusum_drift`, this²), which allows for the serial correlation and
+    /// the day-to-day shift of real typing.
+    pub evidence_sd: f64,
     /// Fraction of the lock level that an idle gap, a device change or a device re-add
     /// raises suspicion to (re-verification; F14).
     pub reverify_level: f64,
@@ -75,6 +90,12 @@ pub struct EngineParams {
     pub adapt_n_cap: f64,
     /// How far (in enrolled standard deviations) adaptation may move a mean from enrollment.
     pub adapt_max_shift_sd: f64,
+    /// Features with fewer samples than this keep learning in full (count, mean, spread)
+    /// from confidently genuine typing after maturity; their anchor follows.
+    pub adapt_full_n: f64,
+    /// Keystrokes after an unlock (with no idle gap or keyboard change since) that are the
+    /// authenticated owner's and are learned whatever the policy's suspicion.
+    pub adapt_unlock_keystrokes: u32,
     // --- injection ---
     /// Keystrokes in the injection detector's latency window (speed and latency regularity).
     pub inject_latency_window: u32,
@@ -105,13 +126,18 @@ impl Default for EngineParams {
             known_min_n: 5,
             min_calibration: 200,
             max_enroll_keystrokes: 2000,
-            shrink_n: 5.0,
+            shrink_n: 1.0,
             z_cap: 4.0,
             sd_floor: 0.05,
             hold_weight: 1.0,
-            evidence_cap: 2.0,
+            evidence_cap: 3.0,
+            offset_window: 100.0,
+            offset_prior_n: 30.0,
+            consistency_memory: 200.0,
+            consistency_prior_n: 3.0,
             target_false_locks_per_10k: 0.2,
-            cusum_drift: 0.5,
+            cusum_drift: 0.3,
+            evidence_sd: 2.0,
             reverify_level: 0.5,
             idle_reverify_s: 30.0,
             grace_keystrokes: 20,
@@ -123,6 +149,8 @@ impl Default for EngineParams {
             adapt_max_level: 0.3,
             adapt_n_cap: 200.0,
             adapt_max_shift_sd: 1.0,
+            adapt_full_n: 200.0,
+            adapt_unlock_keystrokes: 200,
             inject_latency_window: 16,
             inject_hold_window: 24,
             inject_min_hold_ms: 8.0,

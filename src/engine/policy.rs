@@ -6,8 +6,8 @@
 //!
 //! Invariants:
 //! - the lock level is derived from the configured expected false-lock rate through the
-//!   CUSUM average run length under nominal calibration (Siegmund's approximation); no raw
-//!   score threshold is configured anywhere;
+//!   CUSUM average run length (Siegmund's approximation) for the owner's evidence summing
+//!   like N(0, `evidence_sd`²) increments; no raw score threshold is configured anywhere;
 //! - evidence from any modality ([`Evidence`]) is on the same calibrated scale (≈ N(0,1) for
 //!   the owner), so keyboard and (later) mouse fuse by simply adding into one statistic;
 //! - during grace nothing accumulates; after a lock nothing is scored until `unlock`;
@@ -69,11 +69,14 @@ fn arl0(k: f64, h: f64) -> f64 {
     (b.exp() - b - 1.0) / (2.0 * k * k)
 }
 
-/// The lock level whose expected false-lock rate under nominal calibration is
-/// `per_10k` per 10,000 scored actions, for reference value `k`.
-pub fn lock_level(per_10k: f64, k: f64) -> f64 {
+/// The lock level whose expected false-lock rate is `per_10k` per 10,000 scored actions,
+/// for reference value `k`, when the owner's calibrated evidence sums like independent
+/// N(0, `sd`²) increments (`sd` = 1 is the nominal calibration; a larger design deviation
+/// allows for the serial correlation and day-to-day shifts of real typing).
+pub fn lock_level(per_10k: f64, k: f64, sd: f64) -> f64 {
     let target = 10_000.0 / per_10k.max(1e-6);
-    let k = k.max(0.05);
+    let sd = sd.max(0.1);
+    let k = (k / sd).max(0.05);
     let (mut lo, mut hi) = (0.0_f64, 1000.0_f64);
     for _ in 0..100 {
         let mid = 0.5 * (lo + hi);
@@ -83,7 +86,7 @@ pub fn lock_level(per_10k: f64, k: f64) -> f64 {
             hi = mid;
         }
     }
-    hi
+    hi * sd
 }
 
 /// The sequential decision state.
@@ -106,7 +109,7 @@ impl Policy {
     /// A policy at the operating point in `p`, starting in grace.
     pub fn new(p: &EngineParams) -> Self {
         Self {
-            h: lock_level(p.target_false_locks_per_10k, p.cusum_drift),
+            h: lock_level(p.target_false_locks_per_10k, p.cusum_drift, p.evidence_sd),
             k: p.cusum_drift,
             s: 0.0,
             state: TrustState::Grace,
@@ -198,7 +201,7 @@ impl Policy {
     pub fn back_off(&mut self) {
         self.backoffs = (self.backoffs + 1).min(MAX_BACKOFFS);
         let per_10k = self.p.target_false_locks_per_10k / f64::from(1u32 << self.backoffs);
-        self.h = lock_level(per_10k, self.k);
+        self.h = lock_level(per_10k, self.k, self.p.evidence_sd);
     }
 
     fn set(&mut self, s: TrustState) -> Option<Verdict> {
@@ -221,10 +224,15 @@ mod tests {
 
     #[test]
     fn lock_level_grows_as_the_false_lock_rate_shrinks() {
-        let a = lock_level(10.0, 0.5);
-        let b = lock_level(0.2, 0.5);
+        let a = lock_level(10.0, 0.5, 1.0);
+        let b = lock_level(0.2, 0.5, 1.0);
         assert!(a < b, "{a} {b}");
         assert!((arl0(0.5, b) - 50_000.0).abs() / 50_000.0 < 1e-3);
+        // A design deviation σ scales the problem: the level for (k, σ) is σ times the
+        // level for (k/σ, 1).
+        let c = lock_level(0.2, 0.5, 2.0);
+        assert!((c - 2.0 * lock_level(0.2, 0.25, 1.0)).abs() < 1e-9);
+        assert!(c > b);
     }
 
     #[test]

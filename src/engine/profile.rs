@@ -18,7 +18,12 @@ use crate::engine::EngineParams;
 use serde::{Deserialize, Serialize};
 
 /// Current serialized profile version.
-pub const PROFILE_VERSION: u32 = 1;
+///
+/// - 1: the first engine (every keystroke scored on its own).
+/// - 2: the same statistics, scored with the recent-typing state (consistency evidence,
+///   hold offset, `engine::recent`); the score calibration of a version-1 profile does not
+///   fit that score, so a migrated profile recalibrates (`wire::migrate`).
+pub const PROFILE_VERSION: u32 = 2;
 /// Number of key classes ([`KeyClass`] variants).
 pub const CLASS_COUNT: usize = 10;
 const DIGRAPHS: usize = SLOT_COUNT * SLOT_COUNT;
@@ -247,16 +252,33 @@ impl Profile {
         self.update(ks, &idx, |f, v| f.cur.push(v, f64::INFINITY, 3.5));
     }
 
-    /// Adaptation: learns one confidently genuine keystroke. Enrolled features move their
-    /// mean only, by an exponential moving average of weight `1/adapt_n_cap`; their count and
-    /// spread stay as enrolled (re-estimating them from gated, hence typical, typing would
-    /// shrink the predictive spread and feed back into false locks), and every mean stays
-    /// within `adapt_max_shift_sd` enrolled deviations of its anchor. Features unknown at
-    /// maturity are learned in full, capped at `adapt_n_cap` samples.
-    pub fn adapt(&mut self, ks: &Keystroke, p: &EngineParams) {
+    /// Adaptation: learns one genuine keystroke after maturity.
+    ///
+    /// Consolidation: a `confident` keystroke (suspicion stayed low) is learned in full
+    /// (count, mean, spread) by every feature that still has fewer than `adapt_full_n`
+    /// samples, whose anchor then follows: a profile that matured on ~1,000 keystrokes keeps
+    /// estimating its rarer digraphs from the owner's typing.
+    ///
+    /// Drift: otherwise a feature moves its mean only, by an exponential moving average of
+    /// weight `1/adapt_n_cap`; count and spread stay (re-estimating them from gated, hence
+    /// typical, typing would shrink the predictive spread and feed back into false locks),
+    /// and the mean stays within `adapt_max_shift_sd` anchored deviations of its anchor.
+    /// Features unknown at maturity are learned in full, capped at `adapt_n_cap` samples.
+    pub fn adapt(&mut self, ks: &Keystroke, p: &EngineParams, confident: bool) {
         let idx = Idx::of(ks);
         let (cap, shift) = (p.adapt_n_cap.max(1.0), p.adapt_max_shift_sd);
+        let full_n = if confident { p.adapt_full_n } else { 0.0 };
         self.update(ks, &idx, |f, v| {
+            if f64::from(f.cur.n) < full_n {
+                f.cur.push(v, f64::INFINITY, 3.5);
+                f.anchor_mean = f.cur.mean;
+                f.anchor_sd = if f.cur.n >= 2.0 {
+                    f.cur.sd() as f32
+                } else {
+                    0.0
+                };
+                return;
+            }
             if f.anchor_sd <= 0.0 {
                 f.cur.push(v, cap, 3.5);
                 return;
@@ -302,6 +324,14 @@ impl Profile {
             mean: m1 as f32,
             var: v1.max(1e-4) as f32,
         };
+    }
+
+    /// Forgets the score calibration and returns to training, keeping every statistic: the
+    /// next `min_calibration` keystrokes recalibrate the score (prequentially, as in
+    /// enrollment), then the profile decides again.
+    pub(crate) fn recalibrate(&mut self) {
+        self.calib = Calibration::default();
+        self.mature = false;
     }
 
     /// Checks the maturity rule; on the transition, freezes the anchors. Returns true once,

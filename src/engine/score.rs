@@ -5,16 +5,21 @@
 //! Method: each feature (hold of the key; press-press and release-press latency of the
 //! digraph ending in it) is compared with the profile's statistic in transformed units,
 //! with hierarchical shrinkage (digraph → key-class pair → global; key → class → global) so
-//! rare digraphs borrow strength from their parents. The raw score is the weighted mean of
-//! the capped squared z-scores (the log-likelihood ratio of "more dispersed than the owner"
-//! against "the owner", up to an affine map; cf. scaled Manhattan, Killourhy & Maxion 2009).
-//! Calibration maps its cube root to evidence with mean ≈ 0 and variance ≈ 1 on the owner's
+//! rare digraphs borrow strength from their parents. Arrow, page and function keys are not
+//! scored ([`scored`]). On its own a keystroke scores the weighted mean of its capped
+//! squared z-scores (the log-likelihood ratio of "more dispersed than the owner" against
+//! "the owner", up to an affine map; cf. scaled Manhattan, Killourhy & Maxion 2009); in a
+//! stream, `recent` turns each z² into the increase of its key's or digraph's consistency
+//! statistic after removing the running hold offset, with the same owner expectation.
+//! Calibration maps the cube root to evidence with mean ≈ 0 and variance ≈ 1 on the owner's
 //! own typing (prequential scores during enrollment).
 //!
 //! Pure and allocation-free: a few table lookups per keystroke.
 
+use crate::core::keyslot::KeyClass;
 use crate::engine::features::Keystroke;
 use crate::engine::profile::{t_dd, t_hold, t_ud, Feat, Idx, Profile};
+use crate::engine::recent::Recent;
 use crate::engine::EngineParams;
 
 /// The score of one keystroke.
@@ -51,16 +56,25 @@ fn blend(child: Est, parent: Est, k: f64) -> Est {
     }
 }
 
-fn z2(v: f64, e: Est, p: &EngineParams) -> f64 {
+fn z(v: f64, e: Est, p: &EngineParams) -> f64 {
     // Predictive variance: the estimate's own uncertainty widens it for small counts.
     let var = e.var * (1.0 + 1.0 / (e.n + 1.0)) + p.sd_floor * p.sd_floor;
-    let z = (v - e.mean) / var.sqrt();
-    (z * z).min(p.z_cap * p.z_cap)
+    (v - e.mean) / var.sqrt()
 }
 
-/// Raw score of one keystroke against `profile`; `None` if the profile knows nothing yet.
-pub fn raw_score(profile: &Profile, ks: &Keystroke, p: &EngineParams) -> Option<f64> {
-    if profile.hold_global.cur.n < 2.0 {
+/// Whether keystrokes of this class are scored. Arrow, page and function keys are not:
+/// their timing follows the task (browsing, spreadsheets, games) more than the typist (on
+/// the Buffalo dev users, runs of arrow keys were the commonest cause of false locks).
+/// They still link the chain, so the next key's latency is scored.
+pub fn scored(class: KeyClass) -> bool {
+    !matches!(class, KeyClass::Navigation | KeyClass::Other)
+}
+
+/// Signed z-scores of one keystroke's features against `profile`: hold, press-press,
+/// release-press (the latter two `None` when the keystroke is unlinked). `None` if the
+/// profile knows nothing yet.
+pub fn zscores(profile: &Profile, ks: &Keystroke, p: &EngineParams) -> Option<[Option<f64>; 3]> {
+    if profile.hold_global.cur.n < 2.0 || !scored(ks.slot.class()) {
         return None;
     }
     let idx = Idx::of(ks);
@@ -71,18 +85,41 @@ pub fn raw_score(profile: &Profile, ks: &Keystroke, p: &EngineParams) -> Option<
         k,
     );
     let hold = blend(est(&profile.hold[idx.slot]), hold_parent, k);
-    let mut sum = p.hold_weight * z2(t_hold(ks.hold_us()), hold, p);
-    let mut w = p.hold_weight;
+    let mut out = [Some(z(t_hold(ks.hold_us()), hold, p)), None, None];
     if let (Some(l), Some((d, c))) = (ks.link, idx.pair) {
         if profile.dd_global.cur.n >= 2.0 {
             let ddp = blend(est(&profile.dd_class[c]), est(&profile.dd_global), k);
             let udp = blend(est(&profile.ud_class[c]), est(&profile.ud_global), k);
-            sum += z2(t_dd(l.dd_us), blend(est(&profile.dd[d]), ddp, k), p);
-            sum += z2(t_ud(l.ud_us), blend(est(&profile.ud[d]), udp, k), p);
-            w += 2.0;
+            out[1] = Some(z(t_dd(l.dd_us), blend(est(&profile.dd[d]), ddp, k), p));
+            out[2] = Some(z(t_ud(l.ud_us), blend(est(&profile.ud[d]), udp, k), p));
         }
     }
-    Some(sum / w)
+    Some(out)
+}
+
+/// Weighted mean of per-feature scores.
+fn combine(v: &[Option<f64>; 3], p: &EngineParams) -> f64 {
+    let cap2 = p.z_cap * p.z_cap;
+    let w = [p.hold_weight, 1.0, 1.0];
+    let (mut sum, mut wsum) = (0.0, 0.0);
+    for (f, x) in v.iter().enumerate() {
+        if let Some(x) = x {
+            sum += w[f] * x.min(cap2);
+            wsum += w[f];
+        }
+    }
+    if wsum > 0.0 {
+        sum / wsum
+    } else {
+        0.0
+    }
+}
+
+/// Raw score of one keystroke on its own (no recent typing): the weighted mean of capped
+/// z²; `None` if the profile knows nothing yet.
+pub fn raw_score(profile: &Profile, ks: &Keystroke, p: &EngineParams) -> Option<f64> {
+    let zs = zscores(profile, ks, p)?;
+    Some(combine(&zs.map(|z| z.map(|z| z * z)), p))
 }
 
 /// The calibrated quantity: the cube root of the raw score. A mean of squared z-scores is
@@ -92,9 +129,26 @@ pub fn calibrated_stat(raw: f64) -> f64 {
     raw.max(0.0).cbrt()
 }
 
-/// Scores one keystroke and calibrates it to evidence.
-pub fn score(profile: &Profile, ks: &Keystroke, p: &EngineParams) -> Option<KeyScore> {
-    let raw = raw_score(profile, ks, p)?;
+/// Raw score of one keystroke of a stream, given the stream's recent typing (which then
+/// takes the keystroke in).
+pub fn raw_with(
+    profile: &Profile,
+    ks: &Keystroke,
+    p: &EngineParams,
+    recent: &mut Recent,
+) -> Option<f64> {
+    let zs = zscores(profile, ks, p)?;
+    Some(combine(&recent.observe(&zs, &Idx::of(ks), p), p))
+}
+
+/// Scores one keystroke of a stream and calibrates it to evidence.
+pub fn score(
+    profile: &Profile,
+    ks: &Keystroke,
+    p: &EngineParams,
+    recent: &mut Recent,
+) -> Option<KeyScore> {
+    let raw = raw_with(profile, ks, p, recent)?;
     let c = profile.calibration();
     let sd = f64::from(c.var).sqrt().max(1e-3);
     let cap = p.evidence_cap;

@@ -188,6 +188,33 @@ impl TryFrom<&ProfileFile> for Profile {
     }
 }
 
+/// A profile stored at an older version, brought to the current one.
+///
+/// Version 1 has the same statistics but a calibration measured for the old score: they
+/// are kept and the profile returns to training until it has recalibrated (a few hundred
+/// keystrokes in which nothing is decided), rather than deciding on a mis-scaled score —
+/// which would falsely lock its owner within minutes — or being thrown away.
+pub fn migrate(version: u32, payload: &[u8]) -> Result<Profile, ProfileError> {
+    if version != 1 {
+        return Err(ProfileError::Version {
+            found: version,
+            expected: PROFILE_VERSION,
+        });
+    }
+    let mut f: ProfileFile =
+        serde_json::from_slice(payload).map_err(|_| ProfileError::Invalid("version 1 payload"))?;
+    if f.version != 1 {
+        return Err(ProfileError::Version {
+            found: f.version,
+            expected: 1,
+        });
+    }
+    f.version = PROFILE_VERSION;
+    let mut p = Profile::try_from(&f)?;
+    p.recalibrate();
+    Ok(p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,6 +259,33 @@ mod tests {
         let p2 = Profile::try_from(&back).unwrap();
         assert_eq!(ProfileFile::from(&p2), file);
         assert!((p2.hold_global.cur.mean - prof.hold_global.cur.mean).abs() < 1e-3);
+    }
+
+    #[test]
+    fn a_version_1_profile_keeps_its_statistics_and_recalibrates() {
+        let mut prof = full_profile();
+        prof.mature = true;
+        prof.calib = Calibration {
+            n: 600.0,
+            mean: 0.85,
+            var: 0.12,
+        };
+        let mut v1 = ProfileFile::from(&prof);
+        v1.version = 1;
+        let payload = serde_json::to_vec(&v1).unwrap();
+        let p = migrate(1, &payload).unwrap();
+        assert!(!p.is_mature(), "back to training until recalibrated");
+        assert_eq!(p.calibration(), Calibration::default());
+        let mut expect = v1.clone();
+        expect.version = PROFILE_VERSION;
+        expect.mature = false;
+        expect.calibration = [0.0, Calibration::default().mean, Calibration::default().var];
+        assert_eq!(ProfileFile::from(&p), expect, "statistics kept");
+        assert!(migrate(0, &payload).is_err());
+        assert!(migrate(1, b"{").is_err());
+        let mut v2 = v1;
+        v2.version = 2;
+        assert!(migrate(1, &serde_json::to_vec(&v2).unwrap()).is_err());
     }
 
     #[test]

@@ -10,12 +10,12 @@
 //! counted and reported by file and line number only.
 
 use crate::core::timing::DeviceId;
-use crate::engine::{score, Engine, EngineParams, Keystroke, Profile};
+use crate::engine::{Engine, EngineParams, Keystroke, Profile};
 use crate::eval::buffalo::read_maybe_gz;
 use crate::eval::keymap::js_to_linux;
 use crate::eval::metrics::{eer, mean};
 use crate::eval::rng::SplitMix64;
-use crate::eval::timeline::{clean, concat, keystrokes, run, KeyRec};
+use crate::eval::timeline::{clean, concat, evidence, keystrokes, run, KeyRec};
 use crate::eval::{EvalError, Split};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -188,12 +188,7 @@ pub struct AaltoReport {
 }
 
 fn query_score(p: &EngineParams, prof: &Profile, ks: &[Keystroke]) -> f64 {
-    let ev: Vec<f64> = ks
-        .iter()
-        .filter_map(|k| score::score(prof, k, p))
-        .map(|s| s.evidence)
-        .collect();
-    mean(&ev).unwrap_or(f64::NAN)
+    mean(&evidence(prof, ks, p)).unwrap_or(f64::NAN)
 }
 
 /// Runs the protocol.

@@ -7,8 +7,9 @@
 //! Path: each repetition's timeline goes through `RawEvent`s → `Cleaner` → the engine's
 //! feature extractor, and the 31-feature vector (H, DD, UD per key, the CSV's order) is read
 //! back from the extracted keystrokes. Fixed-text repetitions are one chain, so the
-//! extractor's pause rule is off here (`i64::MAX`); the engine's own scorer (default
-//! parameters) is reported alongside.
+//! extractor's pause rule is off here (`i64::MAX`) and no autorepeat is synthesised (K&M's
+//! vectors are never cut); the engine's own scorer (default parameters, each keystroke on
+//! its own) is reported alongside.
 //!
 //! Protocol: per subject, train on the first 200 repetitions (sessions 1–4), genuine test =
 //! the last 200, impostor test = the first 5 repetitions of every other subject; EER with
@@ -17,7 +18,7 @@
 use crate::core::timing::DeviceId;
 use crate::engine::{score, EngineParams, Keystroke, Profile};
 use crate::eval::metrics::{eer, mean, sd};
-use crate::eval::timeline::{clean, keystrokes, KeyRec};
+use crate::eval::timeline::{clean_with, keystrokes, KeyRec};
 use crate::eval::EvalError;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -171,7 +172,7 @@ pub fn evaluate(
     for s in &subjects {
         let (mut vs, mut kss) = (Vec::new(), Vec::new());
         for r in reps.iter().filter(|r| r.subject == *s) {
-            let ks = keystrokes(&clean(&r.keys, DeviceId(1)), i64::MAX);
+            let ks = keystrokes(&clean_with(&r.keys, DeviceId(1), false), i64::MAX);
             match vector(&ks) {
                 Some(v) => {
                     vs.push(v);
@@ -204,8 +205,7 @@ pub fn evaluate(
         let sc = |ks: &Vec<Keystroke>| {
             mean(
                 &ks.iter()
-                    .filter_map(|k| score::score(&prof, k, p))
-                    .map(|s| s.raw)
+                    .filter_map(|k| score::raw_score(&prof, k, p))
                     .collect::<Vec<_>>(),
             )
             .unwrap_or(f64::NAN)

@@ -6,11 +6,12 @@
 //! `RawEvent`s → `Cleaner` → `Engine` (features, score, policy, adaptation, injection).
 
 use crate::core::timing::{DeviceId, TimingEvent};
-use crate::engine::{score, Engine, EngineParams, Keystroke, Profile};
+use crate::engine::wire::ProfileFile;
+use crate::engine::{Engine, EngineParams, Keystroke, Profile};
 use crate::eval::buffalo::{Group, User};
 use crate::eval::metrics::{eer, mean, median, window_means};
 use crate::eval::rng::SplitMix64;
-use crate::eval::timeline::{clean, concat, keystrokes, run, KeyRec};
+use crate::eval::timeline::{clean, concat, evidence, keystrokes, run, KeyRec};
 use crate::eval::Split;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -54,6 +55,8 @@ struct Trial {
 /// Per-user results.
 struct UserOut {
     group: Group,
+    /// Serialized size of the enrolled profile (bytes of the stored JSON payload).
+    profile_bytes: usize,
     full: Trial,
     by_enroll: Vec<Trial>,
     /// Per window size: (genuine window scores, impostor window scores).
@@ -123,13 +126,6 @@ fn trial(
     t
 }
 
-fn evidence(p: &EngineParams, prof: &Profile, ks: &[Keystroke]) -> Vec<f64> {
-    ks.iter()
-        .filter_map(|k| score::score(prof, k, p))
-        .map(|s| s.evidence)
-        .collect()
-}
-
 fn run_user(p: &EngineParams, me: &Prepared, all: &[Prepared], split: Split) -> UserOut {
     let mut pool: Vec<&Prepared> = all
         .iter()
@@ -155,9 +151,9 @@ fn run_user(p: &EngineParams, me: &Prepared, all: &[Prepared], split: Split) -> 
     let sessions: &[usize] = if split == Split::Dev { &[1] } else { &[1, 2] };
     let gen: Vec<Vec<f64>> = sessions
         .iter()
-        .map(|&s| evidence(p, &prof, &me.ks[s]))
+        .map(|&s| evidence(&prof, &me.ks[s], p))
         .collect();
-    let imp: Vec<Vec<f64>> = pool.iter().map(|o| evidence(p, &prof, &o.ks[1])).collect();
+    let imp: Vec<Vec<f64>> = pool.iter().map(|o| evidence(&prof, &o.ks[1], p)).collect();
     let windows = WINDOWS
         .iter()
         .map(|&n| {
@@ -169,6 +165,7 @@ fn run_user(p: &EngineParams, me: &Prepared, all: &[Prepared], split: Split) -> 
         .collect();
     UserOut {
         group: me.user.group,
+        profile_bytes: serde_json::to_string(&ProfileFile::from(&prof)).map_or(0, |j| j.len()),
         full,
         by_enroll,
         windows,
@@ -251,6 +248,10 @@ pub struct GroupReport {
     pub eer_global_at: BTreeMap<String, Option<f64>>,
     /// Takeover figures when enrollment stops after 500, 1,000 and 2,000 keystrokes.
     pub by_enrollment: BTreeMap<String, TakeoverFigures>,
+    /// Median serialized size of the enrolled profiles (bytes).
+    pub profile_bytes_median: Option<f64>,
+    /// Largest serialized enrolled profile (bytes).
+    pub profile_bytes_max: usize,
     /// Pooled window scores per window size, for DET plots (not serialized).
     #[serde(skip)]
     pub pooled: Vec<(usize, Vec<f64>, Vec<f64>)>,
@@ -294,6 +295,13 @@ fn group_report(outs: &[&UserOut]) -> GroupReport {
         eer_at,
         eer_global_at,
         by_enrollment,
+        profile_bytes_median: median(
+            &outs
+                .iter()
+                .map(|o| o.profile_bytes as f64)
+                .collect::<Vec<_>>(),
+        ),
+        profile_bytes_max: outs.iter().map(|o| o.profile_bytes).max().unwrap_or(0),
         pooled,
     }
 }

@@ -9,9 +9,13 @@
 //! negative hold is clamped to zero rather than reordering the stream.
 
 use crate::core::clean::{CleanParams, Cleaner};
-use crate::core::event::{RawEvent, EV_KEY, EV_SYN, KEY_PRESS, KEY_RELEASE, SYN_REPORT};
+use crate::core::event::{
+    RawEvent, EV_KEY, EV_SYN, KEY_PRESS, KEY_RELEASE, KEY_REPEAT, SYN_REPORT,
+};
 use crate::core::timing::{DeviceId, TimingEvent};
-use crate::engine::{Decision, Engine, Extractor, Keystroke, SourceKind};
+use crate::engine::recent::Recent;
+use crate::engine::score;
+use crate::engine::{Decision, Engine, EngineParams, Extractor, Keystroke, Profile, SourceKind};
 
 /// One key press from a dataset, already mapped to a Linux key code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,10 +28,27 @@ pub struct KeyRec {
     pub release_us: i64,
 }
 
+/// The kernel's default autorepeat delay (`input_enable_softrepeat(dev, 250, 33)` in
+/// drivers/input/input.c), µs.
+pub const REPEAT_DELAY_US: i64 = 250_000;
+
 /// Kernel-like events for a key timeline.
+///
+/// The datasets fold autorepeat into one long hold; a live keyboard would have sent
+/// `EV_KEY` value 2 for a key held past the repeat delay while it was the last key pressed,
+/// and the cleaner would cut it. The first such repeat is synthesised (more would change
+/// nothing: the cleaner only counts them once the press is void).
 pub fn raw_events(keys: &[KeyRec]) -> Vec<RawEvent> {
-    // (time, order class, index): 0 = release of an earlier press, 1 = press, 2 = zero-hold release.
+    raw_events_with(keys, true)
+}
+
+/// [`raw_events`], with or without the synthesised autorepeat.
+pub fn raw_events_with(keys: &[KeyRec], autorepeat: bool) -> Vec<RawEvent> {
+    // (time, order class, index, code, value): 0 = release of an earlier press or a
+    // repeat, 1 = press, 2 = zero-hold release.
     let mut ev: Vec<(i64, u8, usize, u16, i32)> = Vec::with_capacity(keys.len() * 2);
+    let mut by_press: Vec<i64> = keys.iter().map(|k| k.press_us).collect();
+    by_press.sort_unstable();
     for (i, k) in keys.iter().enumerate() {
         let rel = k.release_us.max(k.press_us);
         ev.push((k.press_us, 1, i, k.code, KEY_PRESS));
@@ -38,6 +59,13 @@ pub fn raw_events(keys: &[KeyRec]) -> Vec<RawEvent> {
             k.code,
             KEY_RELEASE,
         ));
+        let rep = k.press_us + REPEAT_DELAY_US;
+        let next_press = by_press
+            .get(by_press.partition_point(|&t| t <= k.press_us))
+            .copied();
+        if autorepeat && rel > rep && next_press.is_none_or(|t| t > rep) {
+            ev.push((rep, 0, i, k.code, KEY_REPEAT));
+        }
     }
     ev.sort_unstable_by_key(|e| (e.0, e.1, e.2));
     let mut out = Vec::with_capacity(ev.len() * 2);
@@ -50,9 +78,15 @@ pub fn raw_events(keys: &[KeyRec]) -> Vec<RawEvent> {
 
 /// Cleaned timing events for a key timeline, through the daemon's cleaning core.
 pub fn clean(keys: &[KeyRec], device: DeviceId) -> Vec<TimingEvent> {
+    clean_with(keys, device, true)
+}
+
+/// [`clean`], with or without the synthesised autorepeat (the CMU protocol keeps every
+/// repetition whole, as Killourhy & Maxion's feature vectors are).
+pub fn clean_with(keys: &[KeyRec], device: DeviceId, autorepeat: bool) -> Vec<TimingEvent> {
     let mut c = Cleaner::new(device, CleanParams::default());
     let mut out = Vec::with_capacity(keys.len() * 2 + 4);
-    for e in raw_events(keys) {
+    for e in raw_events_with(keys, autorepeat) {
         c.push(&e, &mut out);
     }
     let end = keys
@@ -70,6 +104,26 @@ pub fn keystrokes(timing: &[TimingEvent], max_latency_us: i64) -> Vec<Keystroke>
     let mut out = Vec::with_capacity(timing.len() / 2);
     for e in timing {
         x.push(e, &mut out);
+    }
+    out
+}
+
+/// Per-keystroke evidence of a keystroke stream under a fixed `profile` (no adaptation, no
+/// policy), with the engine's recent-typing state, which restarts after idle gaps as the
+/// engine's do.
+pub fn evidence(profile: &Profile, ks: &[Keystroke], p: &EngineParams) -> Vec<f64> {
+    let idle_us = (p.idle_reverify_s * 1e6) as i64;
+    let mut recent = Recent::default();
+    let mut last: Option<i64> = None;
+    let mut out = Vec::with_capacity(ks.len());
+    for k in ks {
+        if last.is_some_and(|t| k.press_us - t >= idle_us) {
+            recent.reset();
+        }
+        last = Some(k.release_us);
+        if let Some(s) = score::score(profile, k, p, &mut recent) {
+            out.push(s.evidence);
+        }
     }
     out
 }
@@ -111,7 +165,8 @@ pub struct StreamRun {
 }
 
 /// Feeds `timing` to `engine` as a keyboard; after each lock the owner unlocks at once when
-/// `unlock_after_lock` (the stream goes on as after an unlock), else feeding stops.
+/// `unlock_after_lock` (the stream goes on as after an unlock, and the policy backs off as
+/// the daemon's does after a quick unlock), else feeding stops.
 pub fn run(
     engine: &mut Engine,
     timing: &[TimingEvent],
@@ -131,7 +186,10 @@ pub fn run(
                         return r;
                     }
                     if unlock_after_lock {
+                        // The owner unlocks at once: the daemon takes that as a probable
+                        // false lock and backs off (daemon::brain, `unlocked`).
                         engine.on_unlock(t_us);
+                        engine.back_off();
                     }
                 }
                 Decision::Injection { .. } => r.injections += 1,
@@ -186,6 +244,41 @@ mod tests {
         assert_eq!(ks.len(), 3);
         assert_eq!(ks[1].link.map(|l| l.ud_us), Some(-20_000));
         assert_eq!(ks[2].link.map(|l| (l.dd_us, l.ud_us)), Some((70_000, 0)));
+    }
+
+    #[test]
+    fn a_key_held_past_the_repeat_delay_repeats_and_is_cut_unless_another_key_followed() {
+        let k = |code, press_us, release_us| KeyRec {
+            code,
+            press_us,
+            release_us,
+        };
+        // a held 400 ms alone; b held 400 ms but c was pressed 100 ms later (the kernel
+        // repeats only the last key pressed); then d, an ordinary tap.
+        let keys = [
+            k(30, 0, 400_000),
+            k(48, 1_000_000, 1_400_000),
+            k(46, 1_100_000, 1_180_000),
+            k(32, 2_000_000, 2_090_000),
+        ];
+        let ev = raw_events(&keys);
+        let repeats: Vec<(i64, u16)> = ev
+            .iter()
+            .filter(|e| e.kind == EV_KEY && e.value == KEY_REPEAT)
+            .map(|e| (e.time_us, e.code))
+            .collect();
+        assert_eq!(repeats, vec![(REPEAT_DELAY_US, 30)]);
+        let t = clean(&keys, DeviceId(1));
+        let ks = keystrokes(&t, 1_500_000);
+        assert_eq!(
+            ks.len(),
+            3,
+            "the repeating key is cut, the others are keystrokes"
+        );
+        assert!(ks.iter().all(|x| x.press_us >= 1_000_000));
+        // Without the synthesis (the CMU protocol) every key is a keystroke.
+        let whole = keystrokes(&clean_with(&keys, DeviceId(1), false), 1_500_000);
+        assert_eq!(whole.len(), 4);
     }
 
     #[test]
