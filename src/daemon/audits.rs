@@ -2,10 +2,13 @@
 //! name is left out, never forced in), so the decision core stays readable.
 
 use crate::audit::fields::{
-    DeviceName, EscalationAction, Outcome, SeatId, SessionId, SessionRef, Subject, UserName,
+    DeviceName, EscalationAction, LockEvidence, LockFailure, Outcome, SeatId, SessionId,
+    SessionRef, Subject, Token, UserName,
 };
 use crate::audit::AuditEvent;
-use crate::session::{Escalation, EscalationResult, LockOutcome, SessionInfo};
+use crate::session::{
+    Confirmation, Escalation, EscalationResult, LockOutcome, RequestError, SessionInfo,
+};
 
 /// The audit subject of a session's owner.
 pub fn subject(info: &SessionInfo) -> Subject {
@@ -39,17 +42,36 @@ pub fn lock_outcome(
         return Vec::new();
     };
     let subject = subject(info);
-    if outcome.confirmed() {
+    let elapsed_ms = u64::try_from(outcome.latency.as_millis()).unwrap_or(u64::MAX);
+    if let Some(c) = outcome.confirmation {
         return vec![AuditEvent::LockConfirmed {
             subject,
             session,
-            elapsed_ms: u64::try_from(outcome.latency.as_millis()).unwrap_or(u64::MAX),
+            elapsed_ms,
+            requests: outcome.requests,
+            evidence: match c {
+                Confirmation::LockedHint => LockEvidence::LockedHint,
+                Confirmation::SessionSwitched => LockEvidence::SessionSwitched,
+                Confirmation::SessionGone => LockEvidence::SessionGone,
+            },
         }];
     }
+    let (reason, dbus_error) = match &outcome.request {
+        Ok(()) => (LockFailure::NoConfirmation, None),
+        Err(RequestError::Refused { name, .. }) => (
+            LockFailure::Refused,
+            name.as_deref().and_then(|n| Token::new(n).ok()),
+        ),
+        Err(RequestError::NoReply(_)) => (LockFailure::NoReply, None),
+        Err(RequestError::Unreachable(_)) => (LockFailure::Unreachable, None),
+    };
     let mut out = vec![AuditEvent::LockNotConfirmed {
         subject: subject.clone(),
         session: session.clone(),
         timeout_ms,
+        requests: outcome.requests,
+        reason,
+        dbus_error,
     }];
     if let Some(e) = &outcome.escalation {
         let (action, ok) = match e {
@@ -78,3 +100,4 @@ fn configured_action(e: &Escalation) -> EscalationAction {
         Escalation::Terminate => EscalationAction::TerminateSession,
     }
 }
+
