@@ -1,10 +1,10 @@
 //! The decision core's side of locking and saving, as readable timelines (pure: an injected
 //! clock, no bus, no files): how a lock outcome is audited (refused, repeated, time-to-lock),
-//! and F33's "no known lock listener" warning.
+//! F33's "no known lock listener" warning, and a failed save being tried again.
 
 mod common;
 
-use common::typist::{enrolled, Typist};
+use common::typist::{enrolled, timing, Typist};
 use std::collections::HashMap;
 use std::time::Duration;
 use typewarden::config::Mode;
@@ -253,3 +253,28 @@ fn an_unconfirmed_lock_marks_the_session_until_a_locker_confirms_one() {
     );
 }
 
+/// A save the writer could not complete leaves the profile unsaved: the next save point
+/// files it again (without this, what was learned would wait for more typing).
+#[test]
+fn a_failed_save_is_filed_again_at_the_next_save_point() {
+    let (mut b, _) = alice(SessionType::Wayland);
+    let keys = Typist::new(11, 1.0).type_keys(50, 10_000_000);
+    for ev in timing(&keys, 1) {
+        b.handle(
+            Event::Input(InputEvent::Timing(ev)),
+            Now {
+                ms: 100,
+                us: ev.t_us,
+            },
+        );
+    }
+    let saves = |acts: &[Action]| {
+        acts.iter()
+            .filter(|a| matches!(a, Action::Save(id, _) if *id == ALICE))
+            .count()
+    };
+    assert_eq!(saves(&b.handle(Event::SaveTick, at(200))), 1);
+    assert_eq!(saves(&b.handle(Event::SaveTick, at(300))), 0, "saved");
+    b.save_failed(&ALICE);
+    assert_eq!(saves(&b.handle(Event::SaveTick, at(400))), 1, "tried again");
+}

@@ -534,6 +534,13 @@ impl Brain {
         }
     }
 
+    /// A save of `identity` failed: it stays unsaved, so the next save point tries again.
+    pub fn save_failed(&mut self, identity: &Identity) {
+        if let Some(u) = self.users.get_mut(identity) {
+            u.dirty = true;
+        }
+    }
+
     fn save_dirty(&mut self, out: &mut Vec<Action>) {
         let ids: Vec<Identity> = self.users.keys().cloned().collect();
         for id in ids {

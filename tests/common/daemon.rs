@@ -120,6 +120,24 @@ pub fn replay(
     files: &[PathBuf],
     speed: f64,
 ) -> Output {
+    let out = replay_command(bus, dir, journal, config, files, speed)
+        .output()
+        .expect("run typewarden daemon");
+    if !out.status.success() {
+        panic!("daemon failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    out
+}
+
+/// The command [`replay`] runs, for a test that needs the daemon running alongside it.
+pub fn replay_command(
+    bus: &str,
+    dir: &Path,
+    journal: &Journal,
+    config: &str,
+    files: &[PathBuf],
+    speed: f64,
+) -> Command {
     let cfg = dir.join("typewarden.toml");
     std::fs::write(&cfg, config).expect("write config");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_typewarden"));
@@ -135,9 +153,5 @@ pub fn replay(
     cmd.arg("--replay").args(files);
     cmd.env("DBUS_SYSTEM_BUS_ADDRESS", bus)
         .env("TYPEWARDEN_LOG", "info");
-    let out = cmd.output().expect("run typewarden daemon");
-    if !out.status.success() {
-        panic!("daemon failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    out
+    cmd
 }
