@@ -35,6 +35,10 @@ enum Command {
         /// Read these recorded traces instead of /dev/input; exit when they end.
         #[arg(long, value_name = "FILE", num_args = 1..)]
         replay: Option<Vec<PathBuf>>,
+        /// The seat of each replayed trace, in the order of --replay (the rest are on seat0),
+        /// e.g. `--replay a.evemu b.evemu --replay-seat seat0 seat1`.
+        #[arg(long, value_name = "SEAT", num_args = 1.., requires = "replay")]
+        replay_seat: Vec<String>,
         /// Replay pacing: 1 = real time, 0 = as fast as possible.
         #[arg(long, default_value_t = 1.0, requires = "replay", value_parser = parse_speed)]
         speed: f64,
@@ -130,6 +134,7 @@ fn run(command: Command, config: Option<PathBuf>) -> ExitCode {
         Command::Daemon {
             state_dir,
             replay,
+            replay_seat,
             speed,
             journal_socket,
         } => load_daemon_config(cli_config.clone(), &journal_socket).and_then(|c| {
@@ -140,6 +145,7 @@ fn run(command: Command, config: Option<PathBuf>) -> ExitCode {
                 state_dir,
                 journal_socket,
                 replay,
+                replay_seats: replay_seat,
                 speed,
                 config_path: cli_config,
             };

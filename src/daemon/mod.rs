@@ -47,8 +47,6 @@ use tokio::task::JoinSet;
 
 /// Seconds between saves of changed profiles.
 const SAVE_EVERY: Duration = Duration::from_secs(300);
-/// How long a replay waits for the first word from the logind tracker.
-const REPLAY_WAIT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for the audit queue to drain.
 const AUDIT_FLUSH: Duration = Duration::from_secs(2);
 /// How long shutdown waits for pending profile saves (an fsync on a slow SD card can take
@@ -64,6 +62,8 @@ pub struct Options {
     pub journal_socket: PathBuf,
     /// Replay these traces instead of reading devices.
     pub replay: Option<Vec<PathBuf>>,
+    /// The seat of each replayed trace, in order (the rest are on seat0).
+    pub replay_seats: Vec<String>,
     /// Replay pacing: 1 = real time, 0 = as fast as possible.
     pub speed: f64,
     /// `--config PATH`, read again on reload (`None`: the `/etc` files).
@@ -76,9 +76,9 @@ pub enum DaemonError {
     /// The state directory is unusable.
     #[error("state directory: {0}")]
     Store(#[from] crate::store::StoreError),
-    /// A replay trace is malformed.
+    /// A replay trace is malformed, or `--replay-seat` does not fit.
     #[error("{0}")]
-    Trace(#[from] crate::trace::TraceError),
+    Replay(#[from] replay_source::ReplayError),
     /// The audit writer could not start.
     #[error("audit writer: {0}")]
     Audit(std::io::Error),
@@ -93,7 +93,7 @@ pub enum DaemonError {
 /// Runs until SIGTERM/SIGINT, or until a replay ends.
 pub async fn run(config: Config, opts: Options) -> Result<(), DaemonError> {
     let traces = match &opts.replay {
-        Some(files) => Some(replay_source::load_all(files)?),
+        Some(files) => Some(replay_source::load_all(files, &opts.replay_seats)?),
         None => None,
     };
     let audit_cfg = AuditConfig {
@@ -125,7 +125,7 @@ pub async fn run(config: Config, opts: Options) -> Result<(), DaemonError> {
 async fn serve(
     config: Config,
     opts: &Options,
-    traces: Option<Vec<crate::trace::Trace>>,
+    traces: Option<Vec<(crate::trace::Trace, String)>>,
     ah: &AuditHandle,
 ) -> Result<(), DaemonError> {
     let (notice_tx, notice_rx) = mpsc::channel(api::NOTICE_QUEUE);
@@ -155,19 +155,13 @@ async fn serve(
     let (itx, mut irx) = mpsc::channel(1024);
     let mut tasks = JoinSet::new();
     let replaying = traces.is_some();
-    let mut sessions_ready: Option<tokio::sync::oneshot::Sender<()>> = None;
+    // Replayed typing on a seat starts once that seat's session state is known.
+    let (known_tx, known_rx) = tokio::sync::watch::channel(replay_source::SeatsKnown::default());
     match traces {
         Some(t) => {
             let params = config.clean_params();
             let speed = opts.speed;
-            let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-            sessions_ready = Some(ready_tx);
-            tasks.spawn(async move {
-                // Replayed typing starts once the session state is known, as live typing
-                // would find it; a tracker that says nothing still lets it start.
-                let _ = tokio::time::timeout(REPLAY_WAIT, ready_rx).await;
-                replay_source::run(t, speed, params, itx).await;
-            });
+            tasks.spawn(replay_source::run(t, speed, params, itx, known_rx));
         }
         None => {
             let cfg = ManagerConfig {
@@ -313,18 +307,15 @@ async fn serve(
                 tracker = track(&mut tasks, &seats);
             }
         }
+        if let Event::Session(e, _) = &event {
+            known_tx.send_if_modified(|k| k.note(e));
+        }
         let now = clock.observe(&event);
-        let session_known = matches!(event, Event::Session(..));
         let keystroke = matches!(event, Event::Input(crate::input::InputEvent::Timing(_)));
         let actions = brain.handle(event, now);
         shell!().execute(actions, &mut brain, now);
         if !keystroke {
             announce(&mut control, &brain, ah);
-        }
-        if session_known {
-            if let Some(ready) = sessions_ready.take() {
-                let _ = ready.send(());
-            }
         }
     }
     // The process ends only after its lock requests were answered and audited.
