@@ -145,10 +145,18 @@ def power_cut(t):
             f"an impostor is locked after {typed} keystrokes")
 
 
+BUSCTL_PID = "/run/tw-test/busctl-monitor.pid"
+
+
 def watch_lock_signals(t):
-    t.check("pkill -x busctl >/dev/null 2>&1; nohup busctl monitor --system "
+    """(Re)starts a `busctl monitor` of the Lock signals. The previous monitor is ended by
+    the PID it was started with (never by name); the PID is checked to still be that
+    busctl, in case it was reused."""
+    t.check(f"if [ -f {BUSCTL_PID} ]; then p=$(cat {BUSCTL_PID}); "
+            "[ \"$(cat /proc/$p/comm 2>/dev/null)\" = busctl ] && kill $p; rm -f " + BUSCTL_PID + "; fi; "
+            "nohup busctl monitor --system "
             "--match \"type='signal',interface='org.freedesktop.login1.Session',member='Lock'\" "
-            ">/run/tw-test/lock-signals.log 2>&1 &")
+            f">/run/tw-test/lock-signals.log 2>&1 & echo $! >{BUSCTL_PID}")
 
 
 def type_until_locked(t, sid, budget=IMPOSTOR_KEYS):
