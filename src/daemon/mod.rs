@@ -60,6 +60,8 @@ pub struct Options {
     pub state_dir: PathBuf,
     /// The journal socket audit records go to.
     pub journal_socket: PathBuf,
+    /// The syslog socket they go to when the journal refuses them.
+    pub syslog_socket: PathBuf,
     /// Replay these traces instead of reading devices.
     pub replay: Option<Vec<PathBuf>>,
     /// The seat of each replayed trace, in order (the rest are on seat0).
@@ -98,6 +100,7 @@ pub async fn run(config: Config, opts: Options) -> Result<(), DaemonError> {
     };
     let audit_cfg = AuditConfig {
         socket: opts.journal_socket.clone(),
+        syslog_socket: Some(opts.syslog_socket.clone()),
         ..AuditConfig::default()
     };
     let audit = Audit::start(audit_cfg, Box::new(std::io::stderr())).map_err(DaemonError::Audit)?;

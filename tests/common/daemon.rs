@@ -146,8 +146,11 @@ pub fn replay_command(
         .arg("daemon")
         .arg("--state-dir")
         .arg(dir.join("state"));
+    // A syslog socket that does not exist: a host's /dev/log is never written to.
     cmd.arg("--journal-socket")
         .arg(&journal.path)
+        .arg("--syslog-socket")
+        .arg(dir.join("no-syslog.socket"))
         .arg("--speed")
         .arg(speed.to_string());
     cmd.arg("--replay").args(files);
