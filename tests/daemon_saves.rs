@@ -307,3 +307,83 @@ async fn a_save_stuck_at_shutdown_is_audited_as_unfinished_and_the_daemon_still_
     let store = Store::open(&state).unwrap();
     assert_eq!(store.removed_temps(), 1, "the stuck save's temp file");
 }
+
+/// Sleep: logind's delay inhibitor is held while the save filed at `PrepareForSleep(true)`
+/// is stuck, and released once it is on disk (at most `SLEEP_DELAY` later in any case).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sleep_is_held_back_until_its_save_is_written() {
+    let Some(env) = session_env::setup().await else {
+        return;
+    };
+    env.mock.add_session("c1", "seat0", 1000, "alice").await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = state_dir(dir.path());
+    let Some(gate) = OpenGate::start(&state) else {
+        return;
+    };
+    let journal = Journal::bind(dir.path());
+    let path = dir.path().join("trace.evemu");
+    write_evemu(&path, &Typist::new(11, 1.0).type_keys(800, 1_000_000));
+    // Progress is audited at 100 keystrokes, enrollment completes at 400: the first save is
+    // the one sleep asks for.
+    let config = format!("{QUICK}[engine]\nmin_enroll_keystrokes = 400\n");
+    let mut cmd = replay_command(
+        &env.bus.address,
+        dir.path(),
+        &journal,
+        &config,
+        &[path],
+        20.0,
+    );
+    let mut child = spawn(&mut cmd, dir.path());
+    let fail = |child: &mut Child, why: &str| -> ! {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("{why}: {}", log(dir.path()))
+    };
+    let start = Instant::now();
+    while env.mock.inhibitors().await.len() != 1 {
+        if start.elapsed() > DEADLINE {
+            fail(&mut child, "no sleep inhibitor was taken");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (what, who, _, mode) = env.mock.inhibitors().await.remove(0);
+    assert_eq!(
+        (what.as_str(), who.as_str(), mode.as_str()),
+        ("sleep", "typewarden", "delay")
+    );
+    while !events(&journal.records())
+        .iter()
+        .any(|e| e == "enrollment_progress")
+    {
+        if start.elapsed() > DEADLINE {
+            fail(&mut child, "no typing was learned");
+        }
+    }
+    env.mock.prepare_for_sleep(true).await;
+    if gate.held.recv_timeout(DEADLINE).is_err() {
+        fail(&mut child, "sleep filed no save");
+    }
+    assert_eq!(
+        env.mock.inhibitors().await.len(),
+        1,
+        "sleep must wait while its save is stuck"
+    );
+    gate.release();
+    let released = Instant::now();
+    while !env.mock.inhibitors().await.is_empty() {
+        if released.elapsed() > DEADLINE {
+            fail(&mut child, "the inhibitor was never released");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        state.join("uid-1000.profile").is_file(),
+        "saved before sleep"
+    );
+    env.mock.prepare_for_sleep(false).await;
+    let status = wait(&mut child, dir.path());
+    drop(gate);
+    assert!(status.success(), "daemon failed: {}", log(dir.path()));
+}

@@ -10,7 +10,9 @@
 //! tasks, saves are filed on switches, sleep, a timer, enrollment and shutdown and written
 //! by the store's writer thread); no error from one adapter stops the others; the loop never
 //! waits for the D-Bus adapter (replies are oneshots, notices a bounded queue). Shutdown
-//! waits, bounded by [`SAVE_FLUSH`], for the profile saves still pending.
+//! waits, bounded by [`SAVE_FLUSH`], for the profile saves still pending; sleep is held
+//! back (a logind delay inhibitor, at most `SLEEP_DELAY`) until the saves it asked for are
+//! done, waited for on a blocking thread.
 
 mod audit_sink;
 mod audits;
@@ -33,7 +35,7 @@ use crate::audit::{Audit, AuditConfig, AuditEvent, AuditHandle};
 use crate::config::{Config, Mode};
 use crate::input::manager::{Manager, ManagerConfig};
 use crate::ipc::server::{self as api, ServerConfig};
-use crate::session::{run_tracker, Bus};
+use crate::session::{run_tracker_with, Bus, SessionEvent};
 use crate::store::{Persistence, SaveQueue, Store};
 use audit_sink::Auditor;
 use control::Control;
@@ -183,13 +185,17 @@ async fn serve(
     // F37: the tracker follows the seats of the devices; seat0 until a device says otherwise.
     let mut seats = std::collections::BTreeSet::from(["seat0".to_string()]);
     let tracker_cfg = config.session.clone();
+    // Sleep waits (logind delay inhibitor, at most SLEEP_DELAY) until the saves asked for at
+    // PrepareForSleep(true) are on disk.
+    let sleep_ready = Arc::new(tokio::sync::Notify::new());
     let track = |tasks: &mut JoinSet<()>, seats: &std::collections::BTreeSet<String>| {
         let list = seats.iter().cloned().collect();
-        tasks.spawn(run_tracker(
+        tasks.spawn(run_tracker_with(
             Bus::System,
             list,
             tracker_cfg.clone(),
             stx.clone(),
+            Some(Arc::clone(&sleep_ready)),
         ))
     };
     let mut tracker = track(&mut tasks, &seats);
@@ -315,8 +321,19 @@ async fn serve(
         }
         let now = clock.observe(&event);
         let keystroke = matches!(event, Event::Input(crate::input::InputEvent::Timing(_)));
+        let before_sleep = matches!(event, Event::Session(SessionEvent::Sleep(true), _));
         let actions = brain.handle(event, now);
         shell!().execute(actions, &mut brain, now);
+        if before_sleep {
+            // The saves are filed; a blocking thread waits for them, never this loop.
+            let (saves, ready) = (disk.saves.flusher(), Arc::clone(&sleep_ready));
+            tokio::task::spawn_blocking(move || {
+                if !saves.flush(crate::session::tracker::SLEEP_DELAY) {
+                    tracing::warn!("profiles still being saved as sleep starts");
+                }
+                ready.notify_waiters();
+            });
+        }
         if !keystroke {
             announce(&mut control, &brain, ah);
         }

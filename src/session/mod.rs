@@ -34,7 +34,7 @@ pub use lock::{
     lock_session, repeat_at, Confirmation, EscalationResult, LockOutcome, LockTarget, RequestError,
 };
 pub use model::{scoring_allowed, Gate, PauseReason, SessionClass, SessionInfo, SessionType};
-pub use tracker::run_tracker;
+pub use tracker::{run_tracker, run_tracker_with};
 
 use std::future::Future;
 use std::time::Duration;

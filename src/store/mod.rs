@@ -28,7 +28,7 @@ pub use dir::{default_state_dir, Persistence, DEFAULT_STATE_DIR};
 pub use format::{FORMAT_VERSION, MAX_PAYLOAD};
 pub use identity::{Identity, IdentityError, MAX_NAME_BYTES};
 pub use quarantine::QuarantineReason;
-pub use writer::{SaveQueue, Saved};
+pub use writer::{Flusher, SaveQueue, Saved};
 
 use serde::{de::DeserializeOwned, Serialize};
 use std::path::{Path, PathBuf};

@@ -123,10 +123,14 @@ impl<T: Persisted + Send + 'static> SaveQueue<T> {
 
     /// Waits up to `timeout` until no save is waiting or in flight; `false` on timeout.
     pub fn flush(&self, timeout: Duration) -> bool {
-        let s = lock(&self.shared.state);
-        self.wait(s, timeout, |s| {
-            s.waiting.is_empty() && s.in_flight.is_none()
-        })
+        self.flusher().flush(timeout)
+    }
+
+    /// A handle that can wait for the queue to drain from another thread.
+    pub fn flusher(&self) -> Flusher<T> {
+        Flusher {
+            shared: Arc::clone(&self.shared),
+        }
     }
 
     /// Flushes (up to `timeout`) and stops the thread. Returns the identities whose saves
@@ -159,6 +163,32 @@ impl<T: Persisted + Send + 'static> SaveQueue<T> {
 
     fn wait(
         &self,
+        s: MutexGuard<'_, State<T>>,
+        timeout: Duration,
+        done: impl Fn(&State<T>) -> bool,
+    ) -> bool {
+        self.shared.wait(s, timeout, done)
+    }
+}
+
+/// Waits for a [`SaveQueue`] to drain (e.g. on a blocking thread before sleep).
+pub struct Flusher<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Flusher<T> {
+    /// See [`SaveQueue::flush`].
+    pub fn flush(&self, timeout: Duration) -> bool {
+        let s = lock(&self.shared.state);
+        self.shared.wait(s, timeout, |s| {
+            s.waiting.is_empty() && s.in_flight.is_none()
+        })
+    }
+}
+
+impl<T> Shared<T> {
+    fn wait(
+        &self,
         mut s: MutexGuard<'_, State<T>>,
         timeout: Duration,
         done: impl Fn(&State<T>) -> bool,
@@ -170,7 +200,6 @@ impl<T: Persisted + Send + 'static> SaveQueue<T> {
                 return false;
             }
             s = self
-                .shared
                 .idle
                 .wait_timeout(s, left)
                 .unwrap_or_else(PoisonError::into_inner)
