@@ -35,12 +35,20 @@ enum Command {
         /// Read these recorded traces instead of /dev/input; exit when they end.
         #[arg(long, value_name = "FILE", num_args = 1..)]
         replay: Option<Vec<PathBuf>>,
+        /// The seat of each replayed trace, in the order of --replay (the rest are on seat0),
+        /// e.g. `--replay a.evemu b.evemu --replay-seat seat0 seat1`.
+        #[arg(long, value_name = "SEAT", num_args = 1.., requires = "replay")]
+        replay_seat: Vec<String>,
         /// Replay pacing: 1 = real time, 0 = as fast as possible.
         #[arg(long, default_value_t = 1.0, requires = "replay", value_parser = parse_speed)]
         speed: f64,
         /// The journald native socket audit records are sent to.
         #[arg(long, value_name = "PATH", default_value = typewarden::audit::JOURNAL_SOCKET)]
         journal_socket: PathBuf,
+        /// The syslog socket audit records go to when the journal socket refuses them (then
+        /// stderr).
+        #[arg(long, value_name = "PATH", default_value = typewarden::audit::SYSLOG_SOCKET)]
+        syslog_socket: PathBuf,
     },
     /// Validate the configuration (the /etc files, or PATH instead) and print the result.
     CheckConfig {
@@ -130,21 +138,27 @@ fn run(command: Command, config: Option<PathBuf>) -> ExitCode {
         Command::Daemon {
             state_dir,
             replay,
+            replay_seat,
             speed,
             journal_socket,
-        } => load_daemon_config(cli_config.clone(), &journal_socket).and_then(|c| {
-            let state_dir = state_dir
-                .or_else(|| c.state_dir.clone())
-                .unwrap_or_else(typewarden::store::default_state_dir);
-            let opts = daemon::Options {
-                state_dir,
-                journal_socket,
-                replay,
-                speed,
-                config_path: cli_config,
-            };
-            run_daemon(c, opts)
-        }),
+            syslog_socket,
+        } => {
+            load_daemon_config(cli_config.clone(), &journal_socket, &syslog_socket).and_then(|c| {
+                let state_dir = state_dir
+                    .or_else(|| c.state_dir.clone())
+                    .unwrap_or_else(typewarden::store::default_state_dir);
+                let opts = daemon::Options {
+                    state_dir,
+                    journal_socket,
+                    syslog_socket,
+                    replay,
+                    replay_seats: replay_seat,
+                    speed,
+                    config_path: cli_config,
+                };
+                run_daemon(c, opts)
+            })
+        }
         Command::Evaluate(args) => typewarden::eval::cli::run(args)
             .map(|()| ExitCode::SUCCESS)
             .map_err(anyhow::Error::from),
@@ -177,13 +191,17 @@ fn load_config(path: Option<PathBuf>) -> anyhow::Result<Config> {
 }
 
 /// The daemon's configuration; a rejected one is audited before startup stops.
-fn load_daemon_config(path: Option<PathBuf>, journal_socket: &Path) -> anyhow::Result<Config> {
+fn load_daemon_config(
+    path: Option<PathBuf>,
+    journal_socket: &Path,
+    syslog_socket: &Path,
+) -> anyhow::Result<Config> {
     let loaded = config::load(&LoadOptions {
         config: path.as_deref(),
         ..LoadOptions::default()
     });
     loaded.map_err(|e| {
-        daemon::audit_rejected_config(&e, journal_socket);
+        daemon::audit_rejected_config(&e, journal_socket, syslog_socket);
         anyhow::Error::from(e)
     })
 }
@@ -223,7 +241,7 @@ fn devices(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
 }
 
 fn run_daemon(config: Config, opts: daemon::Options) -> anyhow::Result<ExitCode> {
-    let _logging = typewarden::logging::init(0);
+    let _logging = typewarden::logging::init(0, Some(&opts.syslog_socket));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

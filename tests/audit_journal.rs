@@ -18,6 +18,9 @@ const WAIT: Duration = Duration::from_secs(10);
 fn config(socket: &Path) -> AuditConfig {
     AuditConfig {
         socket: socket.to_owned(),
+        // These tests are about the journal and stderr; syslog has its own test, which
+        // binds its own socket (a host's /dev/log is never written to).
+        syslog_socket: None,
         retry_delay: Duration::from_millis(2),
         ..AuditConfig::default()
     }
@@ -262,4 +265,73 @@ fn stalled_journal_drops_oldest_queued_records_and_counts_them() {
     }
     let newest = "TYPEWARDEN_DEVICE=kbd-4999\n";
     assert!(journaled.contains(newest) || sink.text().contains("device=kbd-4999"));
+}
+
+/// F43: no journal, but a syslog daemon: every record goes to the syslog socket (a Unix
+/// datagram socket of the test's own, standing in for `/dev/log`) in the format syslog(3)
+/// sends there, facility authpriv; stderr only says where records went. When syslog goes
+/// away too, records go to stderr, and that is said once.
+#[test]
+fn without_a_journal_records_go_to_syslog_then_to_stderr() {
+    let tmp = tempfile::tempdir().unwrap();
+    let syslog = tmp.path().join("dev-log");
+    let r = receiver(&syslog);
+    let sink = Sink::default();
+    let cfg = AuditConfig {
+        syslog_socket: Some(syslog.clone()),
+        ..config(&tmp.path().join("absent.socket"))
+    };
+    let audit = Audit::start(cfg, Box::new(sink.clone())).unwrap();
+    let h = audit.handle();
+    let events = samples();
+    let pid = std::process::id();
+    let mut buf = vec![0u8; 64 * 1024];
+    for e in &events {
+        // One at a time: an unread datagram socket holds only 10 (net.unix.max_dgram_qlen).
+        emit_all(&h, std::slice::from_ref(e));
+        let n = r.recv(&mut buf).unwrap();
+        let line = std::str::from_utf8(&buf[..n]).unwrap();
+        let pri = 80 + e.kind().priority() as u8; // authpriv (10) * 8 + severity
+        let (head, body) = line.split_once(": ").unwrap();
+        assert!(head.starts_with(&format!("<{pri}>")), "{line}");
+        assert!(head.ends_with(&format!(" typewarden[{pid}]")), "{line}");
+        // `<PRI>Mmm dd hh:mm:ss typewarden[PID]`: month, day, time, tag.
+        let stamp: Vec<&str> = head[head.find('>').unwrap() + 1..]
+            .split_whitespace()
+            .collect();
+        assert_eq!(stamp.len(), 4, "{line}");
+        assert_eq!(stamp[2].len(), 8, "{line}");
+        assert!(body.starts_with(&format!(
+            "{} message_id={}",
+            e.kind().name(),
+            e.kind().message_id()
+        )));
+        assert!(!line.contains('\n'), "one line per record: {line:?}");
+    }
+    let s = h.stats();
+    let n = events.len() as u64;
+    assert_eq!((s.sent, s.syslog, s.fallback, s.lost), (0, n, 0, 0));
+    let text = sink.text();
+    assert_eq!(text.lines().count(), 2, "only notes on stderr: {text}");
+    assert!(text.contains("audit records go to syslog socket"), "{text}");
+
+    drop(r);
+    std::fs::remove_file(&syslog).unwrap();
+    emit_all(&h, &events[..2]);
+    let text = sink.text();
+    assert!(
+        text.contains("syslog socket") && text.contains("unavailable"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("audit records go to stderr").count(),
+        1,
+        "{text}"
+    );
+    let records: Vec<_> = text
+        .lines()
+        .filter(|l| !l.contains("journal socket"))
+        .collect();
+    assert_eq!(records.len(), 2, "{text}");
+    assert_eq!(h.stats().fallback, 2);
 }

@@ -192,6 +192,7 @@ fn a_probable_false_lock_is_audited_and_backs_off() {
     let level_before = b.engines().next().unwrap().1.policy().lock_level();
     let outcome = typewarden::session::LockOutcome {
         request: Ok(()),
+        requests: 1,
         confirmation: Some(typewarden::session::Confirmation::LockedHint),
         latency: std::time::Duration::from_millis(40),
         escalation: None,

@@ -253,8 +253,9 @@ fn a_rejected_configuration_is_audited_and_stops_startup() {
     assert_eq!(r.get("PRIORITY").map(String::as_str), Some("3"));
 }
 
-/// F43: no journal socket (containers, initrd, sandboxed units). The daemon says so once,
-/// writes its audit records to stderr, never crashes, and still saves the profile.
+/// F43: no journal socket and no syslog socket (containers, initrd, sandboxed units). The
+/// daemon says so once, writes its audit records to stderr, never crashes, and still saves
+/// the profile. (With a syslog socket: tests/daemon_syslog.rs.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_journal_socket_audit_goes_to_stderr_and_the_daemon_runs() {
     let Some(env) = session_env::setup().await else {
@@ -272,6 +273,8 @@ async fn without_a_journal_socket_audit_goes_to_stderr_and_the_daemon_runs() {
         .arg(dir.path().join("state"))
         .arg("--journal-socket")
         .arg(dir.path().join("no-journal/socket"))
+        .arg("--syslog-socket")
+        .arg(dir.path().join("no-syslog/socket"))
         .arg("--replay")
         .arg(&t)
         .env("DBUS_SYSTEM_BUS_ADDRESS", &env.bus.address)

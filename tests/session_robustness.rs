@@ -118,8 +118,16 @@ async fn locking_a_vanished_session_reports_and_escalates() {
         &quick(Escalation::LogOnly),
     )
     .await;
-    assert!(out.request.is_err(), "{out:?}");
-    assert_eq!(out.confirmation, None);
+    // An error reply while looking the session up (the mock: no such object; logind:
+    // NoSuchSession): a refusal, and nothing was requested.
+    assert!(
+        matches!(
+            &out.request,
+            Err(RequestError::Refused { name: Some(_), .. })
+        ),
+        "{out:?}"
+    );
+    assert_eq!((out.requests, out.confirmation), (0, None));
     assert_eq!(out.escalation, Some(EscalationResult::LoggedOnly));
     let gone = Bus::Address("unix:path=/nonexistent/bus".into());
     let out = lock_session(
@@ -151,6 +159,8 @@ async fn a_hanging_lock_call_times_out_and_nothing_dies() {
     };
     let out = lock_session(&env.bus(), &target("2", "seat0", 1000), &cfg).await;
     let err = out.request.clone().expect_err("timed out");
+    assert!(matches!(err, RequestError::NoReply(_)), "{err:?}");
+    let err = err.to_string();
     assert!(
         err.contains("LockSession") && err.contains("300 ms"),
         "{err}"

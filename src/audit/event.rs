@@ -46,17 +46,24 @@ pub enum AuditEvent {
         subject: Subject,
         session: SessionRef,
     },
-    /// LockedHint confirmed the lock `elapsed_ms` after the request.
+    /// `evidence` confirmed the lock `elapsed_ms` after the first of `requests` LockSession
+    /// calls (the time-to-lock, F34).
     LockConfirmed {
         subject: Subject,
         session: SessionRef,
         elapsed_ms: u64,
+        requests: u32,
+        evidence: LockEvidence,
     },
-    /// No LockedHint within `timeout_ms`.
+    /// No evidence of a lock within `timeout_ms`, for `reason`; `dbus_error` is the error
+    /// name logind answered with, when it refused.
     LockNotConfirmed {
         subject: Subject,
         session: SessionRef,
         timeout_ms: u64,
+        requests: u32,
+        reason: LockFailure,
+        dbus_error: Option<Token>,
     },
     /// The configured escalation ran.
     Escalation {
@@ -102,6 +109,15 @@ pub enum AuditEvent {
         format_version: u16,
         payload_version: u16,
         path: PathBuf,
+    },
+    /// A profile could not be saved; the previous file (if any) is intact, and the save is
+    /// tried again at the next save point.
+    ProfileSaveFailed {
+        profile: Identity,
+        path: PathBuf,
+        failure: SaveFailure,
+        /// The OS error's name (`ENOSPC`, `EROFS`, …) when there was one.
+        errno: Option<Token>,
     },
     /// A configuration was rejected; the previous one stays.
     ConfigRejected {
@@ -153,6 +169,7 @@ impl AuditEvent {
             E::DeviceIgnored { .. } => EventKind::DeviceIgnored,
             E::ProfileQuarantined { .. } => EventKind::ProfileQuarantined,
             E::ProfileNewerVersion { .. } => EventKind::ProfileNewerVersion,
+            E::ProfileSaveFailed { .. } => EventKind::ProfileSaveFailed,
             E::ConfigRejected { .. } => EventKind::ConfigRejected,
             E::ConfigReloaded { .. } => EventKind::ConfigReloaded,
             E::AdminAction { .. } => EventKind::AdminActionTaken,

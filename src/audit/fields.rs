@@ -203,6 +203,40 @@ token_enum!(
         /** No keyboard can be read. */ NoReadableKeyboard = "no_readable_keyboard",
         /** logind does not answer: sessions cannot be locked. */ LogindUnreachable = "logind_unreachable",
         /** Profiles are on tmpfs/ramfs and vanish at reboot. */ StateNotPersistent = "state_not_persistent",
+        /** The session is not known to have a locker (F33): a text console, or a lock of it
+            went unconfirmed. */ NoLockListener = "no_lock_listener",
+    }
+);
+token_enum!(
+    /// Why a lock was not confirmed (F33, F34).
+    LockFailure {
+        /** logind accepted `LockSession`, but no evidence of a lock came in time. */ NoConfirmation = "no_confirmation",
+        /** logind answered `LockSession` with an error (e.g. access denied). */ Refused = "refused",
+        /** `LockSession` got no reply within `dbus_timeout_ms`. */ NoReply = "no_reply",
+        /** The bus or logind could not be reached, so nothing was requested. */ Unreachable = "unreachable",
+    }
+);
+token_enum!(
+    /// What confirmed a lock.
+    LockEvidence {
+        /** `LockedHint` became true: a locker acted. */ LockedHint = "locked_hint",
+        /** The seat switched to another session (e.g. the greeter). */ SessionSwitched = "session_switched",
+        /** logind removed the session. */ SessionGone = "session_gone",
+    }
+);
+token_enum!(
+    /// Why a profile save failed.
+    SaveFailure {
+        /** Creating the temp file. */ CreateTemp = "create_temp",
+        /** Writing the temp file. */ Write = "write",
+        /** fsync of the temp file. */ SyncFile = "sync_file",
+        /** Renaming it over the profile. */ Rename = "rename",
+        /** fsync of the directory: the new file is in place, its durability unknown. */ SyncDir = "sync_dir",
+        /** A newer typewarden wrote the file; it is kept. */ NewerVersion = "newer_version",
+        /** The profile exceeds the format's size limit. */ TooLarge = "too_large",
+        /** The profile did not serialize. */ Serialize = "serialize",
+        /** Another I/O error of the state directory. */ Io = "io",
+        /** Still waiting or being written when the daemon had to stop. */ Unfinished = "unfinished",
     }
 );
 

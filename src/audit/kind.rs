@@ -81,6 +81,8 @@ kinds! {
     ProfileQuarantined = "profile_quarantined", "3ef03e78c934471eacb719a23cae9a31", Warning;
     /// A profile written by a newer typewarden is kept, unread and not overwritten.
     ProfileNewerVersion = "profile_newer_version", "e4384a011ad04ff08ffdf7ad8561c97f", Warning;
+    /// A profile could not be saved; the file on disk is the previous one.
+    ProfileSaveFailed = "profile_save_failed", "4e42285cd7a247ee9595d55e9159fa60", Warning;
     /// A configuration was rejected; the previous one stays.
     ConfigRejected = "config_rejected", "a7fae432ef8e4ffaa4f141770c018889", Err;
     /// A configuration was loaded.

@@ -87,7 +87,31 @@ impl AuditRecord {
     /// The stderr fallback: `typewarden[audit]: EVENT key=value ...`, keys lowercased
     /// without the `TYPEWARDEN_` prefix, values quoted when they hold spaces or quotes.
     pub fn to_stderr_line(&self) -> String {
-        let mut line = format!("typewarden[audit]: {}", self.kind.name());
+        format!("typewarden[audit]: {}", self.key_values())
+    }
+
+    /// The syslog fallback: one datagram for `/dev/log` in the format syslog(3) sends there
+    /// (RFC 3164 without a host name): `<PRI>Mmm dd hh:mm:ss typewarden[PID]: EVENT
+    /// key=value ...`, PRI being facility authpriv (10) and the event's priority. The time
+    /// is UTC (no time zone database is read here); rsyslog and journald stamp records with
+    /// their own receive time by default anyway.
+    pub fn to_syslog(&self, pid: u32) -> Vec<u8> {
+        let pri = 10 * 8 + self.kind.priority() as u8;
+        let secs = self
+            .at
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        format!(
+            "<{pri}>{} {SYSLOG_IDENTIFIER}[{pid}]: {}",
+            rfc3164_time(secs),
+            self.key_values()
+        )
+        .into_bytes()
+    }
+
+    /// `EVENT key=value ...` (see [`Self::to_stderr_line`]).
+    fn key_values(&self) -> String {
+        let mut line = self.kind.name().to_string();
         for (name, value) in self.journal_fields() {
             if matches!(
                 name,
@@ -106,6 +130,30 @@ impl AuditRecord {
         }
         line
     }
+}
+
+/// `Mmm dd hh:mm:ss` (day padded with a space) of a UTC Unix time.
+pub(crate) fn rfc3164_time(secs: u64) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm, proleptic
+    // Gregorian calendar).
+    let z = days + 719_468;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    format!(
+        "{} {day:>2} {:02}:{:02}:{:02}",
+        MONTHS[(month - 1) as usize],
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
 }
 
 fn priority_str(kind: EventKind) -> &'static str {
@@ -160,6 +208,15 @@ mod tests {
         expected.extend_from_slice(&9u64.to_le_bytes());
         expected.extend_from_slice(b"two\nlines\n");
         assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn syslog_times_are_rfc3164() {
+        assert_eq!(rfc3164_time(0), "Jan  1 00:00:00");
+        // 2024-02-29 13:05:09 UTC (a leap day).
+        assert_eq!(rfc3164_time(1_709_211_909), "Feb 29 13:05:09");
+        // 2026-12-31 23:59:59 UTC.
+        assert_eq!(rfc3164_time(1_798_761_599), "Dec 31 23:59:59");
     }
 
     #[test]

@@ -125,29 +125,55 @@ impl AuditEvent {
                 subject,
                 session,
                 elapsed_ms,
+                requests,
+                evidence,
             } => {
                 f.subject(subject)
                     .session(session)
                     .add("TYPEWARDEN_ELAPSED_MS", elapsed_ms);
+                f.add("TYPEWARDEN_REQUESTS", requests)
+                    .add("TYPEWARDEN_EVIDENCE", evidence.as_str());
                 format!(
-                    "Session {} of {} locked {elapsed_ms} ms after the request",
+                    "Session {} of {} locked {elapsed_ms} ms after the request ({}, {requests} request{})",
                     session.id,
-                    who(subject)
+                    who(subject),
+                    evidence.as_str(),
+                    if *requests == 1 { "" } else { "s" }
                 )
             }
             E::LockNotConfirmed {
                 subject,
                 session,
                 timeout_ms,
+                requests,
+                reason,
+                dbus_error,
             } => {
                 f.subject(subject)
                     .session(session)
                     .add("TYPEWARDEN_TIMEOUT_MS", timeout_ms);
-                format!(
-                    "Session {} of {} did not confirm the lock within {timeout_ms} ms",
-                    session.id,
-                    who(subject)
-                )
+                f.add("TYPEWARDEN_REQUESTS", requests)
+                    .add("TYPEWARDEN_REASON", reason.as_str());
+                let why = match reason {
+                    LockFailure::NoConfirmation => {
+                        format!("did not confirm the lock within {timeout_ms} ms")
+                    }
+                    LockFailure::Refused => {
+                        "was not locked: logind refused the lock request".into()
+                    }
+                    LockFailure::NoReply => {
+                        "was not locked: logind did not answer the lock request".into()
+                    }
+                    LockFailure::Unreachable => {
+                        "was not locked: logind could not be reached".into()
+                    }
+                };
+                let mut m = format!("Session {} of {} {why}", session.id, who(subject));
+                if let Some(e) = dbus_error {
+                    f.add("TYPEWARDEN_DBUS_ERROR", e);
+                    let _ = write!(m, " ({e})");
+                }
+                m
             }
             E::Escalation {
                 subject,
@@ -239,6 +265,26 @@ impl AuditEvent {
                     "Profile {profile} at {} was written by a newer typewarden (format {format_version}, payload {payload_version}); kept untouched, its owner is not verified by this version",
                     display_path(path)
                 )
+            }
+            E::ProfileSaveFailed {
+                profile,
+                path,
+                failure,
+                errno,
+            } => {
+                f.add("TYPEWARDEN_PROFILE", profile)
+                    .add("TYPEWARDEN_REASON", failure.as_str());
+                f.path(path);
+                let mut m = format!(
+                    "Profile {profile} could not be saved to {} ({}",
+                    display_path(path),
+                    failure.as_str()
+                );
+                if let Some(e) = errno {
+                    f.add("TYPEWARDEN_ERRNO", e);
+                    let _ = write!(m, ", {e}");
+                }
+                m + "); the previous file is kept"
             }
             E::ConfigRejected {
                 path,

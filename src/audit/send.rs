@@ -1,9 +1,11 @@
-//! Sending one record: the journal socket with checked, bounded retries, else stderr.
+//! Sending one record: the journal socket with checked, bounded retries, else syslog's
+//! `/dev/log`, else stderr (F43: containers, initrd and minimal systems may lack the
+//! journal but have a syslog daemon, or have neither).
 //!
-//! Invariants: a send is retried only while the journal was last known reachable, so a
-//! missing socket (containers, initrd, F43) costs one failed `sendto` per record, not a
-//! back-off; each transition between journal and stderr is announced once on stderr.
-//! The socket is opened lazily and reopened after errors.
+//! Invariants: a journal send is retried only while the journal was last known reachable,
+//! so a missing socket costs one failed `sendto` per record, not a back-off; syslog gets one
+//! attempt per record; each transition between journal, syslog and stderr is announced once
+//! on stderr. Sockets are opened lazily and reopened after errors.
 
 use super::record::AuditRecord;
 use super::writer::AuditConfig;
@@ -14,6 +16,8 @@ use std::os::unix::net::UnixDatagram;
 pub(super) enum Delivered {
     /// The journal accepted it.
     Journal,
+    /// The syslog socket accepted it.
+    Syslog,
     /// It went to stderr.
     Fallback,
     /// Nothing took it.
@@ -31,6 +35,9 @@ pub(super) struct Sender {
     config: AuditConfig,
     socket: Option<UnixDatagram>,
     journal_up: bool,
+    /// Where records went last while the journal was down (for the one-time notes).
+    down_to: Option<Delivered>,
+    syslog: Option<UnixDatagram>,
     fallback: Box<dyn Write + Send>,
 }
 
@@ -40,6 +47,8 @@ impl Sender {
             config,
             socket: None,
             journal_up: true,
+            down_to: None,
+            syslog: None,
             fallback,
         }
     }
@@ -65,6 +74,7 @@ impl Sender {
                     Ok(()) => {
                         if !self.journal_up {
                             self.journal_up = true;
+                            self.down_to = None;
                             let note = format!(
                                 "typewarden[audit]: journal socket {} reachable again; audit records go to the journal",
                                 self.config.socket.display()
@@ -81,7 +91,7 @@ impl Sender {
                         if self.journal_up && attempt + 1 == attempts {
                             self.journal_up = false;
                             let note = format!(
-                                "typewarden[audit]: journal socket {} unavailable ({e}); audit records go to stderr until it returns",
+                                "typewarden[audit]: journal socket {} unavailable ({e})",
                                 self.config.socket.display()
                             );
                             let _ = writeln!(self.fallback, "{note}");
@@ -89,6 +99,32 @@ impl Sender {
                     }
                 }
             }
+            if let Some(path) = self.config.syslog_socket.clone() {
+                match self.send_syslog(&path, &record.to_syslog(std::process::id())) {
+                    Ok(()) => {
+                        self.announce(
+                            Delivered::Syslog,
+                            &format!("syslog socket {}", path.display()),
+                        );
+                        return Outcome {
+                            result: Delivered::Syslog,
+                            retries,
+                        };
+                    }
+                    Err(e) => {
+                        self.syslog = None;
+                        if matches!(self.down_to, Some(Delivered::Syslog) | None) {
+                            let note = format!(
+                                "typewarden[audit]: journal socket {} down and syslog socket {} unavailable ({e})",
+                                self.config.socket.display(),
+                                path.display()
+                            );
+                            let _ = writeln!(self.fallback, "{note}");
+                        }
+                    }
+                }
+            }
+            self.announce(Delivered::Fallback, "stderr");
         }
         let written = writeln!(self.fallback, "{}", record.to_stderr_line())
             .and_then(|()| self.fallback.flush());
@@ -98,6 +134,39 @@ impl Sender {
             Delivered::Lost
         };
         Outcome { result, retries }
+    }
+
+    /// Says once where records go while the journal is down.
+    fn announce(&mut self, to: Delivered, name: &str) {
+        let same = matches!(
+            (&self.down_to, &to),
+            (Some(Delivered::Syslog), Delivered::Syslog)
+                | (Some(Delivered::Fallback), Delivered::Fallback)
+        );
+        if !same {
+            self.down_to = Some(to);
+            let note = format!(
+                "typewarden[audit]: journal socket {} down: audit records go to {name} until it returns",
+                self.config.socket.display()
+            );
+            let _ = writeln!(self.fallback, "{note}");
+        }
+    }
+
+    fn send_syslog(&mut self, path: &std::path::Path, payload: &[u8]) -> io::Result<()> {
+        let socket = match &self.syslog {
+            Some(s) => s,
+            None => {
+                let s = UnixDatagram::unbound()?;
+                s.set_write_timeout(Some(self.config.send_timeout))?;
+                self.syslog.insert(s)
+            }
+        };
+        let n = socket.send_to(payload, path)?;
+        if n != payload.len() {
+            return Err(io::Error::new(io::ErrorKind::WriteZero, "short datagram"));
+        }
+        Ok(())
     }
 
     fn send(&mut self, payload: &[u8]) -> io::Result<()> {

@@ -1,12 +1,14 @@
 //! The audit writer: a thread that sends records to the journal socket, checks every send,
-//! retries a bounded number of times, falls back to stderr, and counts everything.
+//! retries a bounded number of times, falls back to syslog (`/dev/log`) and then stderr,
+//! and counts everything.
 //!
 //! Invariants:
 //! - [`AuditHandle::emit`] never waits on I/O: it renders the record, appends it to the ring
 //!   and to a bounded queue under short mutexes; when the queue is full the *oldest* queued
 //!   record is dropped and counted (F43: never block the input loop on logging);
-//! - every record ends in exactly one counter: `sent`, `fallback` (written to stderr),
-//!   `lost` (stderr failed too) or `dropped` (queue overflow);
+//! - every record ends in exactly one counter: `sent`, `syslog` (the journal refused it,
+//!   `/dev/log` took it), `fallback` (written to stderr), `lost` (stderr failed too) or
+//!   `dropped` (queue overflow);
 //! - the ring keeps the last records whatever happened to them, for a later dump (F43).
 //!
 //! tracing-journald ignores send errors (peers.md §2.5), hence this writer of our own.
@@ -24,12 +26,16 @@ use std::time::{Duration, Instant};
 
 /// The journald native socket.
 pub const JOURNAL_SOCKET: &str = "/run/systemd/journal/socket";
+/// The syslog socket, tried when the journal socket fails (F43).
+pub const SYSLOG_SOCKET: &str = "/dev/log";
 
 /// Writer settings.
 #[derive(Debug, Clone)]
 pub struct AuditConfig {
     /// Journal socket path (tests bind their own).
     pub socket: PathBuf,
+    /// The syslog socket tried when the journal fails (`None`: straight to stderr).
+    pub syslog_socket: Option<PathBuf>,
     /// Records waiting for the writer; beyond this the oldest is dropped.
     pub queue_capacity: usize,
     /// Records kept in memory for a dump.
@@ -46,6 +52,7 @@ impl Default for AuditConfig {
     fn default() -> AuditConfig {
         AuditConfig {
             socket: PathBuf::from(JOURNAL_SOCKET),
+            syslog_socket: Some(PathBuf::from(SYSLOG_SOCKET)),
             queue_capacity: 1024,
             ring_capacity: 256,
             retries: 3,
@@ -62,6 +69,8 @@ pub struct AuditStats {
     pub submitted: u64,
     /// Records the journal socket accepted.
     pub sent: u64,
+    /// Records the syslog socket took because the journal refused them.
+    pub syslog: u64,
     /// Extra send attempts.
     pub retried: u64,
     /// Records written to stderr because the journal refused them.
@@ -76,6 +85,7 @@ pub struct AuditStats {
 struct Counters {
     submitted: AtomicU64,
     sent: AtomicU64,
+    syslog: AtomicU64,
     retried: AtomicU64,
     fallback: AtomicU64,
     lost: AtomicU64,
@@ -139,6 +149,7 @@ impl AuditHandle {
         AuditStats {
             submitted: c.submitted.load(Relaxed),
             sent: c.sent.load(Relaxed),
+            syslog: c.syslog.load(Relaxed),
             retried: c.retried.load(Relaxed),
             fallback: c.fallback.load(Relaxed),
             lost: c.lost.load(Relaxed),
@@ -253,6 +264,7 @@ fn run(shared: &Shared, mut sender: Sender) {
         c.retried.fetch_add(outcome.retries, Relaxed);
         match outcome.result {
             Delivered::Journal => c.sent.fetch_add(1, Relaxed),
+            Delivered::Syslog => c.syslog.fetch_add(1, Relaxed),
             Delivered::Fallback => c.fallback.fetch_add(1, Relaxed),
             Delivered::Lost => c.lost.fetch_add(1, Relaxed),
         };

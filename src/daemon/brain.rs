@@ -12,6 +12,8 @@
 //! - a pause, and a system sleep, cut the device's chain before its next keystroke is fed,
 //!   so no hold or latency spans them (F18); after resume every engine re-verifies (F17);
 //! - at most one lock request per seat is in flight; monitor mode never requests one;
+//! - a seat's session with no known locker (a text console, or its last lock unconfirmed)
+//!   is audited as degraded protection while it is the seat's active session (F33);
 //! - while an administrator's pause lasts nothing is scored or learned (`brain_admin.rs`).
 
 use super::audits;
@@ -27,7 +29,8 @@ use crate::engine::{Decision, Engine, EngineParams, LockReason, Profile, SourceK
 use crate::input::classify::{Classification, DeviceClass};
 use crate::input::InputEvent;
 use crate::session::{
-    Escalation, FalseLockDetector, Gate, LockTarget, SeatGate, SessionEvent, SessionInfo,
+    Confirmation, Escalation, FalseLockDetector, Gate, LockTarget, SeatGate, SessionEvent,
+    SessionInfo, SessionType,
 };
 use crate::store::Identity;
 pub use admin::{SessionSnapshot, UserSnapshot};
@@ -96,6 +99,8 @@ pub struct Brain {
     paused_until: Option<u64>,
     /// The input layer finished its startup enumeration.
     input_ready: bool,
+    /// Sessions whose last lock no locker confirmed (F33).
+    unconfirmed: HashSet<String>,
 }
 
 impl Brain {
@@ -112,6 +117,7 @@ impl Brain {
             degraded: HashSet::new(),
             paused_until: None,
             input_ready: false,
+            unconfirmed: HashSet::new(),
         }
     }
 
@@ -131,6 +137,14 @@ impl Brain {
                     let records =
                         audits::lock_outcome(&o.info, &outcome, timeout, &self.s.escalation);
                     out.extend(records.into_iter().map(Action::Audit));
+                    // F33: only LockedHint proves a locker listens in this session.
+                    let id = o.info.id.clone();
+                    match outcome.confirmation {
+                        Some(Confirmation::LockedHint) => self.unconfirmed.remove(&id),
+                        None => self.unconfirmed.insert(id),
+                        Some(_) => false,
+                    };
+                    self.check_lock_listener(&seat, &mut out);
                 }
             }
             Event::SaveTick => self.save_dirty(&mut out),
@@ -427,8 +441,9 @@ impl Brain {
                         None => out.push(Action::Load(resolved.identity.clone())),
                     }
                 }
-                self.owners
-                    .insert(info.seat.clone(), Owner { info, resolved });
+                let seat = info.seat.clone();
+                self.owners.insert(seat.clone(), Owner { info, resolved });
+                self.check_lock_listener(&seat, out);
             }
             SessionEvent::NoActiveSession { seat } => self.drop_owner(&seat, out),
             SessionEvent::Locked { .. } => {}
@@ -486,7 +501,27 @@ impl Brain {
         if let Some(o) = self.owners.remove(seat) {
             self.false_locks.forget(&o.info.id);
             self.save(&o.resolved.identity, out);
+            if !self
+                .owners
+                .values()
+                .any(|other| other.info.uid == o.info.uid)
+            {
+                self.degrade(DegradedReason::NoLockListener, Some(o.info.uid), false, out);
+            }
         }
+    }
+
+    /// F33: logind cannot say whether anything listens for `Lock`, and the sandbox hides
+    /// other users' processes, so a session counts as having no known locker when it is a
+    /// text console (`Type=tty`: nothing there answers `Lock`) or when its last lock went
+    /// unconfirmed. Audited once as degraded protection, until that changes.
+    fn check_lock_listener(&mut self, seat: &str, out: &mut Vec<Action>) {
+        let Some(o) = self.owners.get(seat).filter(|o| !o.resolved.exempt) else {
+            return;
+        };
+        let none = o.info.kind == SessionType::Tty || self.unconfirmed.contains(&o.info.id);
+        let uid = o.info.uid;
+        self.degrade(DegradedReason::NoLockListener, Some(uid), none, out);
     }
 
     fn save(&mut self, identity: &Identity, out: &mut Vec<Action>) {
@@ -496,6 +531,13 @@ impl Brain {
                 identity.clone(),
                 Box::new(StoredProfile(u.engine.profile().clone())),
             ));
+        }
+    }
+
+    /// A save of `identity` failed: it stays unsaved, so the next save point tries again.
+    pub fn save_failed(&mut self, identity: &Identity) {
+        if let Some(u) = self.users.get_mut(identity) {
+            u.dirty = true;
         }
     }
 

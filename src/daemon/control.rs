@@ -19,8 +19,9 @@ use crate::config::{self, Config, ConfigError, LoadOptions, Mode};
 use crate::ipc::types::{AdminStatus, ProfileView, Reloaded, Status};
 use crate::ipc::{ApiError, Op, Reply, Request};
 use crate::session::IdentitySource;
-use crate::store::{Identity, Inspection, Store};
+use crate::store::{Identity, Inspection, SaveQueue, Store};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// What the loop keeps for the control surface: the configuration in force and where it
 /// came from (for reloads).
@@ -39,6 +40,8 @@ pub struct Ctx<'a> {
     pub brain: &'a mut Brain,
     /// The profile store.
     pub store: &'a Store,
+    /// The profile writer (a profile is deleted only once no save of it is pending).
+    pub saves: &'a SaveQueue<StoredProfile>,
     /// The audit trail.
     pub audit: &'a Auditor,
     /// The time of the request.
@@ -96,7 +99,12 @@ impl Control {
             }
             Op::ResetProfile(id) => {
                 self.exists(&id, cx)?;
-                cx.store.delete(&id).map_err(failed)?;
+                no_save_pending(&id, cx)?;
+                if let Err(e) = cx.store.delete(&id) {
+                    // A waiting save may have been dropped above: keep the profile unsaved.
+                    cx.brain.save_failed(&id);
+                    return Err(failed(e));
+                }
                 let more = cx.brain.reset_profile(&id, cx.now);
                 cx.out.extend(more);
                 Ok(Reply::Done)
@@ -153,7 +161,8 @@ impl Control {
 
     fn erase(&mut self, id: &Identity, cx: &mut Ctx<'_>) -> Result<Reply, ApiError> {
         self.exists(id, cx)?;
-        // Memory first: from here on no save can bring the file back.
+        no_save_pending(id, cx)?;
+        // Memory next: from here on no save can bring the file back.
         cx.brain.forget_profile(id);
         let files = cx.store.erase(id).map_err(failed)?;
         tracing::info!(files, "profile {id} erased");
@@ -316,6 +325,21 @@ fn user_name(id: &Identity) -> Option<String> {
             .flatten()
             .map(|u| u.name),
         Identity::Named(_) => None,
+    }
+}
+
+/// How long a reset or deletion waits for a save of the same profile that is being written.
+const SAVE_WAIT: Duration = Duration::from_secs(2);
+
+/// Drops `id`'s waiting save and waits (bounded) for one being written, so the deletion
+/// that follows cannot be undone by it. The wait is on an admin path, never per keystroke.
+fn no_save_pending(id: &Identity, cx: &Ctx<'_>) -> Result<(), ApiError> {
+    if cx.saves.forget(id, SAVE_WAIT) {
+        Ok(())
+    } else {
+        Err(ApiError::Failed(format!(
+            "a save of profile {id} is still being written (slow disk?); nothing was changed, try again"
+        )))
     }
 }
 

@@ -7,15 +7,19 @@
 //! reloads (D-Bus or SIGHUP) are answered by [`control`] inside the same loop.
 //!
 //! Invariants: nothing blocks the loop on the keystroke path (audit is a queue, locks are
-//! tasks, saves happen on switches, sleep, a timer and shutdown only); no error from one
-//! adapter stops the others; the loop never waits for the D-Bus adapter (replies are
-//! oneshots, notices a bounded queue).
+//! tasks, saves are filed on switches, sleep, a timer, enrollment and shutdown and written
+//! by the store's writer thread); no error from one adapter stops the others; the loop never
+//! waits for the D-Bus adapter (replies are oneshots, notices a bounded queue). Shutdown
+//! waits, bounded by [`SAVE_FLUSH`], for the profile saves still pending; sleep is held
+//! back (a logind delay inhibitor, at most `SLEEP_DELAY`) until the saves it asked for are
+//! done, waited for on a blocking thread.
 
 mod audit_sink;
 mod audits;
 pub mod brain;
 mod control;
 pub mod event;
+mod execute;
 pub mod profile_file;
 mod replay_source;
 mod resolve;
@@ -31,12 +35,13 @@ use crate::audit::{Audit, AuditConfig, AuditEvent, AuditHandle};
 use crate::config::{Config, Mode};
 use crate::input::manager::{Manager, ManagerConfig};
 use crate::ipc::server::{self as api, ServerConfig};
-use crate::session::{lock_session, run_tracker, Bus, SessionConfig};
-use crate::store::{LoadOutcome, Persistence, Store};
+use crate::session::{run_tracker_with, Bus, SessionEvent};
+use crate::store::{Persistence, SaveQueue, Store};
 use audit_sink::Auditor;
 use control::Control;
-use profile_file::StoredProfile;
+use execute::{Disk, Shell};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
@@ -44,10 +49,11 @@ use tokio::task::JoinSet;
 
 /// Seconds between saves of changed profiles.
 const SAVE_EVERY: Duration = Duration::from_secs(300);
-/// How long a replay waits for the first word from the logind tracker.
-const REPLAY_WAIT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for the audit queue to drain.
 const AUDIT_FLUSH: Duration = Duration::from_secs(2);
+/// How long shutdown waits for pending profile saves (an fsync on a slow SD card can take
+/// seconds; the unit's TimeoutStopSec=10s leaves room for this and the audit flush).
+const SAVE_FLUSH: Duration = Duration::from_secs(6);
 
 /// What `typewarden daemon` was asked to do.
 #[derive(Clone, Debug)]
@@ -56,8 +62,12 @@ pub struct Options {
     pub state_dir: PathBuf,
     /// The journal socket audit records go to.
     pub journal_socket: PathBuf,
+    /// The syslog socket they go to when the journal refuses them.
+    pub syslog_socket: PathBuf,
     /// Replay these traces instead of reading devices.
     pub replay: Option<Vec<PathBuf>>,
+    /// The seat of each replayed trace, in order (the rest are on seat0).
+    pub replay_seats: Vec<String>,
     /// Replay pacing: 1 = real time, 0 = as fast as possible.
     pub speed: f64,
     /// `--config PATH`, read again on reload (`None`: the `/etc` files).
@@ -70,25 +80,29 @@ pub enum DaemonError {
     /// The state directory is unusable.
     #[error("state directory: {0}")]
     Store(#[from] crate::store::StoreError),
-    /// A replay trace is malformed.
+    /// A replay trace is malformed, or `--replay-seat` does not fit.
     #[error("{0}")]
-    Trace(#[from] crate::trace::TraceError),
+    Replay(#[from] replay_source::ReplayError),
     /// The audit writer could not start.
     #[error("audit writer: {0}")]
     Audit(std::io::Error),
     /// Signal handlers could not be installed.
     #[error("signals: {0}")]
     Signal(std::io::Error),
+    /// The profile writer thread could not start.
+    #[error("profile writer: {0}")]
+    Writer(std::io::Error),
 }
 
 /// Runs until SIGTERM/SIGINT, or until a replay ends.
 pub async fn run(config: Config, opts: Options) -> Result<(), DaemonError> {
     let traces = match &opts.replay {
-        Some(files) => Some(replay_source::load_all(files)?),
+        Some(files) => Some(replay_source::load_all(files, &opts.replay_seats)?),
         None => None,
     };
     let audit_cfg = AuditConfig {
         socket: opts.journal_socket.clone(),
+        syslog_socket: Some(opts.syslog_socket.clone()),
         ..AuditConfig::default()
     };
     let audit = Audit::start(audit_cfg, Box::new(std::io::stderr())).map_err(DaemonError::Audit)?;
@@ -116,7 +130,7 @@ pub async fn run(config: Config, opts: Options) -> Result<(), DaemonError> {
 async fn serve(
     config: Config,
     opts: &Options,
-    traces: Option<Vec<crate::trace::Trace>>,
+    traces: Option<Vec<(crate::trace::Trace, String)>>,
     ah: &AuditHandle,
 ) -> Result<(), DaemonError> {
     let (notice_tx, notice_rx) = mpsc::channel(api::NOTICE_QUEUE);
@@ -128,7 +142,14 @@ async fn serve(
         last_status: None,
     };
     let config = &control.config.clone();
-    let store = Store::open(&opts.state_dir)?;
+    let store = Arc::new(Store::open(&opts.state_dir)?);
+    let (saved_tx, mut saved_rx) = mpsc::unbounded_channel();
+    let saves = SaveQueue::start(Arc::clone(&store), move |saved| {
+        let _ = saved_tx.send(saved);
+    })
+    .map_err(DaemonError::Writer)?;
+    let disk = Disk { store, saves };
+    let store = &*disk.store;
     if let Persistence::Volatile { .. } = store.persistence() {
         ah.emit(&AuditEvent::DegradedProtection {
             reason: DegradedReason::StateNotPersistent,
@@ -139,19 +160,13 @@ async fn serve(
     let (itx, mut irx) = mpsc::channel(1024);
     let mut tasks = JoinSet::new();
     let replaying = traces.is_some();
-    let mut sessions_ready: Option<tokio::sync::oneshot::Sender<()>> = None;
+    // Replayed typing on a seat starts once that seat's session state is known.
+    let (known_tx, known_rx) = tokio::sync::watch::channel(replay_source::SeatsKnown::default());
     match traces {
         Some(t) => {
             let params = config.clean_params();
             let speed = opts.speed;
-            let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-            sessions_ready = Some(ready_tx);
-            tasks.spawn(async move {
-                // Replayed typing starts once the session state is known, as live typing
-                // would find it; a tracker that says nothing still lets it start.
-                let _ = tokio::time::timeout(REPLAY_WAIT, ready_rx).await;
-                replay_source::run(t, speed, params, itx).await;
-            });
+            tasks.spawn(replay_source::run(t, speed, params, itx, known_rx));
         }
         None => {
             let cfg = ManagerConfig {
@@ -170,13 +185,17 @@ async fn serve(
     // F37: the tracker follows the seats of the devices; seat0 until a device says otherwise.
     let mut seats = std::collections::BTreeSet::from(["seat0".to_string()]);
     let tracker_cfg = config.session.clone();
+    // Sleep waits (logind delay inhibitor, at most SLEEP_DELAY) until the saves asked for at
+    // PrepareForSleep(true) are on disk.
+    let sleep_ready = Arc::new(tokio::sync::Notify::new());
     let track = |tasks: &mut JoinSet<()>, seats: &std::collections::BTreeSet<String>| {
         let list = seats.iter().cloned().collect();
-        tasks.spawn(run_tracker(
+        tasks.spawn(run_tracker_with(
             Bus::System,
             list,
             tracker_cfg.clone(),
             stx.clone(),
+            Some(Arc::clone(&sleep_ready)),
         ))
     };
     let mut tracker = track(&mut tasks, &seats);
@@ -209,6 +228,18 @@ async fn serve(
         last_event_us: None,
     };
     let mut locks = JoinSet::new();
+    // What the core's actions act on, borrowed afresh at each use (the loop uses the same
+    // state in between: the control surface, the configuration, the lock tasks).
+    macro_rules! shell {
+        () => {
+            Shell {
+                disk: &disk,
+                audit: ah,
+                locks: &mut locks,
+                session: &control.config.session,
+            }
+        };
+    }
     let mut input_open = true;
     loop {
         // An administrator's pause ends by itself (issue 6: bounded).
@@ -227,16 +258,16 @@ async fn serve(
             }
             Some(req) = request_rx.recv() => {
                 let now = clock.now();
-                let mut cx = control::Ctx { brain: &mut brain, store: &store, audit: ah, now, out: Vec::new() };
+                let mut cx = control::Ctx { brain: &mut brain, store, saves: &disk.saves, audit: ah, now, out: Vec::new() };
                 control.handle(req, &mut cx);
                 let actions = std::mem::take(&mut cx.out);
-                execute(actions, &mut brain, &store, ah, &mut locks, &control.config.session, now);
+                shell!().execute(actions, &mut brain, now);
                 announce(&mut control, &brain, ah);
                 continue;
             }
             _ = hup.recv() => {
                 let now = clock.now();
-                let mut cx = control::Ctx { brain: &mut brain, store: &store, audit: ah, now, out: Vec::new() };
+                let mut cx = control::Ctx { brain: &mut brain, store, saves: &disk.saves, audit: ah, now, out: Vec::new() };
                 // Errors are logged and audited inside; the running configuration stays.
                 let _ = control.reload(&mut cx);
                 announce(&mut control, &brain, ah);
@@ -245,7 +276,7 @@ async fn serve(
             _ = tokio::time::sleep(pause_left.unwrap_or_default()), if pause_left.is_some() => {
                 let now = clock.now();
                 let actions = brain.expire_pause(now);
-                execute(actions, &mut brain, &store, ah, &mut locks, &control.config.session, now);
+                shell!().execute(actions, &mut brain, now);
                 continue;
             }
             Some(()) = idrx.recv() => {
@@ -254,7 +285,7 @@ async fn serve(
                     let e = crate::session::SessionEvent::Active(info);
                     let r = resolve::resolve(&e, &control.config.session, &control.config);
                     let actions = brain.handle(Event::Session(e, r), now);
-                    execute(actions, &mut brain, &store, ah, &mut locks, &control.config.session, now);
+                    shell!().execute(actions, &mut brain, now);
                 }
                 continue;
             }
@@ -262,6 +293,10 @@ async fn serve(
                 Ok(e) => e,
                 Err(e) => { tracing::error!("lock task: {e}"); continue }
             },
+            Some(saved) = saved_rx.recv() => {
+                shell!().saved(saved, &mut brain);
+                continue;
+            }
             _ = save.tick() => Event::SaveTick,
             _ = watchdog.tick() => {
                 if let Err(e) = notifier.watchdog() {
@@ -281,26 +316,26 @@ async fn serve(
                 tracker = track(&mut tasks, &seats);
             }
         }
+        if let Event::Session(e, _) = &event {
+            known_tx.send_if_modified(|k| k.note(e));
+        }
         let now = clock.observe(&event);
-        let session_known = matches!(event, Event::Session(..));
         let keystroke = matches!(event, Event::Input(crate::input::InputEvent::Timing(_)));
+        let before_sleep = matches!(event, Event::Session(SessionEvent::Sleep(true), _));
         let actions = brain.handle(event, now);
-        execute(
-            actions,
-            &mut brain,
-            &store,
-            ah,
-            &mut locks,
-            &control.config.session,
-            now,
-        );
+        shell!().execute(actions, &mut brain, now);
+        if before_sleep {
+            // The saves are filed; a blocking thread waits for them, never this loop.
+            let (saves, ready) = (disk.saves.flusher(), Arc::clone(&sleep_ready));
+            tokio::task::spawn_blocking(move || {
+                if !saves.flush(crate::session::tracker::SLEEP_DELAY) {
+                    tracing::warn!("profiles still being saved as sleep starts");
+                }
+                ready.notify_waiters();
+            });
+        }
         if !keystroke {
             announce(&mut control, &brain, ah);
-        }
-        if session_known {
-            if let Some(ready) = sessions_ready.take() {
-                let _ = ready.send(());
-            }
         }
     }
     // The process ends only after its lock requests were answered and audited.
@@ -308,33 +343,42 @@ async fn serve(
         if let Ok(e) = r {
             let now = clock.now();
             let actions = brain.handle(e, now);
-            execute(
-                actions,
-                &mut brain,
-                &store,
-                ah,
-                &mut locks,
-                &control.config.session,
-                now,
-            );
+            shell!().execute(actions, &mut brain, now);
         }
     }
     let now = clock.now();
     let actions = brain.shutdown();
-    execute(
-        actions,
-        &mut brain,
-        &store,
-        ah,
-        &mut JoinSet::new(),
-        &control.config.session,
-        now,
-    );
+    shell!().execute(actions, &mut brain, now);
+    finish_saves(disk, &mut saved_rx, ah);
     tasks.abort_all();
     if let Err(e) = notifier.stopping() {
         tracing::warn!("sd_notify STOPPING: {e}");
     }
     Ok(())
+}
+
+/// Waits (bounded) for the saves still pending, then audits every save that failed or
+/// could not finish: a profile is never lost silently.
+fn finish_saves(
+    disk: Disk,
+    saved: &mut mpsc::UnboundedReceiver<crate::store::Saved>,
+    ah: &Auditor,
+) {
+    let Disk { store, saves } = disk;
+    let unfinished = saves.shutdown(SAVE_FLUSH);
+    while let Ok(s) = saved.try_recv() {
+        if let Err(e) = s.result {
+            tracing::error!("saving profile {}: {e}", s.identity);
+            let path = store.path_of(&s.identity);
+            ah.emit(&audits::save_failed(&s.identity, path, &e).0);
+        }
+    }
+    for id in unfinished {
+        tracing::error!(
+            "profile {id} was not saved within {SAVE_FLUSH:?} of shutdown; what it learned since its last save is lost"
+        );
+        ah.emit(&audits::save_unfinished(&id, store.path_of(&id)));
+    }
 }
 
 /// Tells the adapter when the public status changed (`Manager.StatusChanged`).
@@ -354,84 +398,6 @@ fn settings(c: &Config) -> Settings {
         false_lock_window_ms: c.session.probable_false_lock_window_s.saturating_mul(1000),
         lock_confirm_timeout_ms: c.session.lock_confirm_timeout_ms,
         escalation: c.session.escalation.clone(),
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn execute(
-    actions: Vec<Action>,
-    brain: &mut Brain,
-    store: &Store,
-    ah: &Auditor,
-    locks: &mut JoinSet<Event>,
-    session_cfg: &SessionConfig,
-    now: Now,
-) {
-    for a in actions {
-        match a {
-            Action::Audit(e) => ah.emit(&e),
-            Action::Lock { seat, target } => {
-                let cfg = session_cfg.clone();
-                locks.spawn(async move {
-                    let outcome = lock_session(&Bus::System, &target, &cfg).await;
-                    Event::LockDone { seat, outcome }
-                });
-            }
-            Action::Load(id) => {
-                let profile = match store.load::<StoredProfile>(&id) {
-                    Ok(LoadOutcome::Loaded(p)) => Some(p.0),
-                    Ok(LoadOutcome::Migrated {
-                        profile,
-                        from_version,
-                    }) => {
-                        tracing::info!(from_version, "profile migrated");
-                        if let Err(e) = store.save(&id, &profile) {
-                            tracing::warn!("saving the migrated profile: {e}");
-                        }
-                        Some(profile.0)
-                    }
-                    Ok(LoadOutcome::Missing) => None,
-                    Ok(LoadOutcome::Newer {
-                        format_version,
-                        payload_version,
-                    }) => {
-                        // A downgrade: the file is kept untouched and this identity is not
-                        // scored (an empty profile trained now could never be saved).
-                        ah.emit(&AuditEvent::ProfileNewerVersion {
-                            profile: id.clone(),
-                            format_version,
-                            payload_version,
-                            path: store.path_of(&id),
-                        });
-                        continue;
-                    }
-                    Ok(LoadOutcome::Quarantined {
-                        reason,
-                        quarantined_path,
-                    }) => {
-                        ah.emit(&AuditEvent::ProfileQuarantined {
-                            profile: id.clone(),
-                            reason,
-                            quarantined_path,
-                        });
-                        None
-                    }
-                    Err(e) => {
-                        // The store itself failed: starting afresh could later overwrite a
-                        // good profile, so this identity is not scored until the next switch.
-                        tracing::error!("loading a profile: {e}");
-                        continue;
-                    }
-                };
-                let more = brain.install(id, profile, now);
-                execute(more, brain, store, ah, locks, session_cfg, now);
-            }
-            Action::Save(id, p) => {
-                if let Err(e) = store.save(&id, &*p) {
-                    tracing::error!("saving a profile: {e}");
-                }
-            }
-        }
     }
 }
 

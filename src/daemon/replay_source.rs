@@ -4,7 +4,11 @@
 //! downstream (sessions, profiles, locking, audit) is unchanged.
 //!
 //! Invariants:
-//! - replayed devices are local keyboards on `seat0`, read through the same cleaning core;
+//! - replayed devices are local keyboards, read through the same cleaning core, on `seat0`
+//!   unless `--replay-seat` gives a trace another seat (F37: multi-seat replays);
+//! - a trace's typing starts once the loop knows the session state of its seat (or after
+//!   [`SEAT_WAIT`]), as live typing would find it: its devices are announced first, since a
+//!   device on a new seat is what makes the daemon follow that seat;
 //! - the trace clock drives the engine: events keep their recorded spacing. Each file is
 //!   shifted by a constant so that it starts one second after the previous one ended (two
 //!   files' clocks are never comparable, trace-formats.md §0); a constant shift changes no
@@ -26,22 +30,91 @@ use tokio::sync::mpsc::Sender;
 
 /// Gap inserted between two replayed files.
 const FILE_GAP_US: i64 = 1_000_000;
+/// How long a trace waits for the session state of its seat; a tracker that says nothing
+/// still lets it start.
+pub const SEAT_WAIT: Duration = Duration::from_secs(10);
 
-/// Loads every file first, so a bad one stops the daemon before anything is replayed.
-pub fn load_all(files: &[PathBuf]) -> Result<Vec<trace::Trace>, TraceError> {
-    files.iter().map(|f| trace::load(f)).collect()
+/// The seat of replayed devices without `--replay-seat`.
+pub const DEFAULT_SEAT: &str = "seat0";
+
+/// Why the replay options are unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// A trace is malformed.
+    #[error("{0}")]
+    Trace(#[from] TraceError),
+    /// `--replay-seat` does not fit the traces.
+    #[error("--replay-seat: {0}")]
+    Seat(String),
+}
+
+/// Loads every file first, so a bad one stops the daemon before anything is replayed, and
+/// pairs each with its seat (`seats[i]` for file `i`, else [`DEFAULT_SEAT`]).
+pub fn load_all(
+    files: &[PathBuf],
+    seats: &[String],
+) -> Result<Vec<(trace::Trace, String)>, ReplayError> {
+    if seats.len() > files.len() {
+        return Err(ReplayError::Seat(format!(
+            "{} seats for {} traces",
+            seats.len(),
+            files.len()
+        )));
+    }
+    if let Some(bad) = seats
+        .iter()
+        .find(|s| crate::audit::fields::SeatId::new(s).is_err())
+    {
+        return Err(ReplayError::Seat(format!(
+            "{bad:?} is not a seat id (letters, digits, _ and -)"
+        )));
+    }
+    files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let seat = seats.get(i).map_or(DEFAULT_SEAT, String::as_str);
+            Ok((trace::load(f)?, seat.to_string()))
+        })
+        .collect()
+}
+
+/// The seats whose session state the loop has heard from the logind tracker.
+#[derive(Clone, Debug, Default)]
+pub struct SeatsKnown {
+    seats: std::collections::BTreeSet<String>,
+    /// The tracker cannot know (logind unreachable): nothing to wait for.
+    all: bool,
+}
+
+impl SeatsKnown {
+    /// Takes note of a tracker event; whether anything changed.
+    pub fn note(&mut self, e: &crate::session::SessionEvent) -> bool {
+        use crate::session::SessionEvent as S;
+        match e {
+            S::Active(info) => self.seats.insert(info.seat.clone()),
+            S::NoActiveSession { seat } => self.seats.insert(seat.clone()),
+            S::LogindLost { .. } => !std::mem::replace(&mut self.all, true),
+            _ => false,
+        }
+    }
+
+    fn knows(&self, seat: &str) -> bool {
+        self.all || self.seats.contains(seat)
+    }
 }
 
 /// Sends the traces as input events; returns when all were sent (or the loop is gone).
 pub async fn run(
-    traces: Vec<trace::Trace>,
+    traces: Vec<(trace::Trace, String)>,
     speed: f64,
     params: CleanParams,
     tx: Sender<InputEvent>,
+    mut known: tokio::sync::watch::Receiver<SeatsKnown>,
 ) {
     let mut next_id = 1u32;
     let mut end_us: i64 = 0;
-    for t in traces {
+    for (t, seat) in traces {
         let Some(first) = t
             .devices
             .iter()
@@ -61,8 +134,9 @@ pub async fn run(
                 |c| c.name.clone(),
             );
             let input_id = d.description.as_ref().map_or(InputId::default(), |c| c.id);
+            let device = added(id, name, input_id, &seat);
             if tx
-                .send(InputEvent::DeviceAdded(Box::new(added(id, name, input_id))))
+                .send(InputEvent::DeviceAdded(Box::new(device)))
                 .await
                 .is_err()
             {
@@ -70,6 +144,7 @@ pub async fn run(
             }
             devices.push((id, Cleaner::new(id, params)));
         }
+        let _ = tokio::time::timeout(SEAT_WAIT, known.wait_for(|k| k.knows(&seat))).await;
         // Merge the file's devices by time (libinput records share one time base).
         let mut events: Vec<(usize, crate::core::event::RawEvent)> = t
             .devices
@@ -119,7 +194,7 @@ async fn pace(gap_us: i64, speed: f64) {
     }
 }
 
-fn added(id: DeviceId, name: String, input_id: InputId) -> DeviceAdded {
+fn added(id: DeviceId, name: String, input_id: InputId, seat: &str) -> DeviceAdded {
     DeviceAdded {
         id,
         devnode: PathBuf::from("replay"),
@@ -129,10 +204,10 @@ fn added(id: DeviceId, name: String, input_id: InputId) -> DeviceAdded {
             class: DeviceClass::Keyboard,
             caps_kind: CapsKind::Keyboard,
             scored: true,
-            reason: "replayed trace: counted as a local keyboard on seat0".into(),
+            reason: format!("replayed trace: counted as a local keyboard on {seat}"),
         },
         group: format!("replay-{}", id.0),
-        seat: "seat0".into(),
+        seat: seat.into(),
         links: Vec::new(),
         repeat: RepeatInfo::checked(None),
     }

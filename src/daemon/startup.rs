@@ -10,11 +10,12 @@ use std::time::Duration;
 /// How long the one record may take to reach the journal (else it goes to stderr).
 const FLUSH: Duration = Duration::from_secs(2);
 
-/// Sends a `config_rejected` record for `err` to the journal socket at `socket` (stderr when
-/// there is none), and waits for it. Never fails: startup stops on `err` either way.
-pub fn audit_rejected_config(err: &ConfigError, socket: &Path) {
+/// Sends a `config_rejected` record for `err` to the journal socket at `socket` (else the
+/// syslog socket `syslog`, else stderr), and waits for it. Never fails: startup stops on `err` either way.
+pub fn audit_rejected_config(err: &ConfigError, socket: &Path, syslog: &Path) {
     let cfg = AuditConfig {
         socket: socket.to_path_buf(),
+        syslog_socket: Some(syslog.to_path_buf()),
         ..AuditConfig::default()
     };
     let Ok(audit) = Audit::start(cfg, Box::new(std::io::stderr())) else {

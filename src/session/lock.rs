@@ -7,10 +7,17 @@
 //! ending. Without evidence the configured escalation runs. Subscriptions are made *before*
 //! the request, so a fast locker cannot be missed.
 //!
+//! F34: a listener may ignore a `Lock` (swayidle #204) or act late. So when nothing confirms
+//! by half the confirmation timeout ([`repeat_at`]), `LockSession` is sent once more; the
+//! confirmation deadline stays the same, and the time-to-lock is measured from the first
+//! request to the moment the evidence arrived.
+//!
 //! Invariants: the outcome always says whether the lock was confirmed, how long it took or
-//! how long was waited, and what the escalation did; no step waits beyond its deadline; the
-//! session vanishing mid-lock is an outcome, not an error. Every lock uses a fresh bus
-//! connection, so a bus or logind restart since the last lock cannot leave it stale.
+//! how long was waited, how many requests were sent, why a request failed (refused by
+//! logind, unanswered, or the bus unreachable), and what the escalation did; no step waits
+//! beyond its deadline; a refused request still escalates; the session vanishing mid-lock
+//! is an outcome, not an error. Every lock uses a fresh bus connection, so a bus or logind
+//! restart since the last lock cannot leave it stale.
 
 use super::config::SessionConfig;
 use super::escalate::escalate;
@@ -62,16 +69,63 @@ pub enum EscalationResult {
     Failed(String),
 }
 
+/// Why `LockSession` did not go through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequestError {
+    /// logind (or the bus, e.g. its policy) answered with an error: nothing was locked.
+    Refused {
+        /// The D-Bus error name, e.g. `org.freedesktop.DBus.Error.AccessDenied`.
+        name: Option<String>,
+        /// The whole error, for the operational log.
+        text: String,
+    },
+    /// No reply within the D-Bus deadline (logind may still act: the wait runs anyway).
+    NoReply(String),
+    /// The bus or logind could not be reached, so nothing was requested.
+    Unreachable(String),
+}
+
+impl std::fmt::Display for RequestError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RequestError::Refused { text, .. } => write!(f, "refused: {text}"),
+            RequestError::NoReply(t) => write!(f, "no reply: {t}"),
+            RequestError::Unreachable(t) => write!(f, "unreachable: {t}"),
+        }
+    }
+}
+
+impl From<&SessionError> for RequestError {
+    fn from(e: &SessionError) -> Self {
+        match e {
+            SessionError::Timeout { .. } => RequestError::NoReply(e.to_string()),
+            _ if e.is_reply() => RequestError::Refused {
+                name: e.error_name(),
+                text: e.to_string(),
+            },
+            _ => RequestError::Unreachable(e.to_string()),
+        }
+    }
+}
+
+/// When `LockSession` is repeated if nothing confirmed the first one: half the confirmation
+/// timeout (F34: "repeat or escalate after a deadline"), so the repeat still has the other
+/// half to be acted on before the escalation runs.
+pub fn repeat_at(confirm_timeout: Duration) -> Duration {
+    confirm_timeout / 2
+}
+
 /// The audit record of one lock attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LockOutcome {
-    /// The `LockSession` request's result (an error text on failure). Success alone does not
-    /// mean locked.
-    pub request: Result<(), String>,
+    /// The first `LockSession` request's result. Success alone does not mean locked.
+    pub request: Result<(), RequestError>,
+    /// `LockSession` calls sent: 0 when nothing could be requested, 2 after a repeat.
+    pub requests: u32,
     /// The evidence found, `None` when the lock was not confirmed in time.
     pub confirmation: Option<Confirmation>,
-    /// From the `LockSession` call to the confirmation, or to giving up (zero when nothing
-    /// could be requested).
+    /// From the first `LockSession` call to the evidence (the time-to-lock), or to giving
+    /// up (zero when nothing could be requested).
     pub latency: Duration,
     /// Set when the lock was not confirmed.
     pub escalation: Option<EscalationResult>,
@@ -98,24 +152,27 @@ pub async fn lock_session(bus: &Bus, target: &LockTarget, cfg: &SessionConfig) -
     };
     LockOutcome {
         request: attempt.request,
+        requests: attempt.requests,
         confirmation: attempt.confirmation,
         latency: attempt.latency,
         escalation,
     }
 }
 
-/// The request and its confirmation, timed from the `LockSession` call.
+/// The requests and their confirmation, timed from the first `LockSession` call.
 struct Attempt {
-    request: Result<(), String>,
+    request: Result<(), RequestError>,
+    requests: u32,
     confirmation: Option<Confirmation>,
     latency: Duration,
 }
 
 impl Attempt {
-    /// Nothing could be requested.
+    /// Nothing could be requested (the bus, a lookup or a subscription failed).
     fn failed(e: &SessionError) -> Self {
         Self {
-            request: Err(e.to_string()),
+            request: Err(RequestError::from(e)),
+            requests: 0,
             confirmation: None,
             latency: Duration::ZERO,
         }
@@ -133,28 +190,60 @@ async fn request_and_confirm(
         Err(e) => return Attempt::failed(&e),
     };
     let start = Instant::now();
-    let request = timed(
-        t,
-        "LockSession",
-        watch.manager.lock_session(&target.session),
-    )
-    .await;
+    let deadline = start + cfg.lock_confirm_timeout();
+    let manager = watch.manager.clone();
+    let lock = || timed(t, "LockSession", manager.lock_session(&target.session));
+    let request = lock().await;
+    // Evidence is stamped when it arrives, not when the wait below is next polled.
+    let mut evidence = std::pin::pin!(async {
+        let c = watch.wait(&target.session).await;
+        (c, Instant::now())
+    });
+    let mut requests = 1;
     // logind refused or failed: no Lock was sent, so there is nothing to wait for. After a
     // timeout logind may still act, so the wait still runs (until the same deadline).
-    let confirmation = match &request {
+    let found = match &request {
         Err(SessionError::Dbus { .. }) => None,
-        _ => tokio::time::timeout_at(
-            start + cfg.lock_confirm_timeout(),
-            watch.wait(&target.session),
-        )
-        .await
-        .ok()
-        .flatten(),
+        Err(SessionError::Timeout { .. }) => {
+            tokio::time::timeout_at(deadline, &mut evidence).await.ok()
+        }
+        Ok(()) => {
+            let repeat = start + repeat_at(cfg.lock_confirm_timeout());
+            tokio::time::timeout_at(deadline, async {
+                tokio::select! {
+                    found = &mut evidence => return found,
+                    () = tokio::time::sleep_until(repeat) => {}
+                }
+                // F34: the first Lock went unanswered; ask once more. Its reply does not
+                // matter (the evidence does), but a failure is worth an operational log.
+                requests = 2;
+                let mut again = std::pin::pin!(lock());
+                let mut sent = false;
+                loop {
+                    tokio::select! {
+                        found = &mut evidence => return found,
+                        r = &mut again, if !sent => {
+                            sent = true;
+                            if let Err(e) = r {
+                                tracing::warn!(session = %target.session, "repeated LockSession: {e}");
+                            }
+                        }
+                    }
+                }
+            })
+            .await
+            .ok()
+        }
+    };
+    let (confirmation, latency) = match found {
+        Some((Some(c), at)) => (Some(c), at - start),
+        _ => (None, start.elapsed()),
     };
     Attempt {
-        request: request.map_err(|e| e.to_string()),
+        request: request.as_ref().map(|_| ()).map_err(RequestError::from),
+        requests,
         confirmation,
-        latency: start.elapsed(),
+        latency,
     }
 }
 

@@ -30,9 +30,11 @@ mod watch;
 pub use config::{CommandSpec, Escalation, IdentitySource, SessionConfig, SessionConfigError};
 pub use gate::{is_probable_false_lock, FalseLockDetector, SeatGate, SeatSwitch};
 pub use identity::{resolve as resolve_identity, Identity, IdentityError};
-pub use lock::{lock_session, Confirmation, EscalationResult, LockOutcome, LockTarget};
+pub use lock::{
+    lock_session, repeat_at, Confirmation, EscalationResult, LockOutcome, LockTarget, RequestError,
+};
 pub use model::{scoring_allowed, Gate, PauseReason, SessionClass, SessionInfo, SessionType};
-pub use tracker::run_tracker;
+pub use tracker::{run_tracker, run_tracker_with};
 
 use std::future::Future;
 use std::time::Duration;
@@ -151,6 +153,22 @@ impl SessionError {
                 ..
             }
         )
+    }
+
+    /// The D-Bus error name of an error reply (`org.freedesktop.DBus.Error.AccessDenied`).
+    pub fn error_name(&self) -> Option<String> {
+        use zbus::DBusError as _;
+        match self {
+            SessionError::Dbus {
+                source: zbus::Error::MethodError(name, ..),
+                ..
+            } => Some(name.to_string()),
+            SessionError::Dbus {
+                source: zbus::Error::FDO(e),
+                ..
+            } => Some(e.name().to_string()),
+            _ => None,
+        }
     }
 }
 

@@ -46,6 +46,17 @@ pub trait Manager {
     /// Brings `session` to the foreground of `seat` (escalation: switch to the greeter).
     fn activate_session_on_seat(&self, session: &str, seat: &str) -> zbus::Result<()>;
 
+    /// Takes an inhibitor lock, held while the returned fd stays open. A `"delay"` lock on
+    /// `"sleep"` makes logind wait after `PrepareForSleep(true)` until it is closed (at most
+    /// `InhibitDelayMaxSec`, 5 s by default).
+    fn inhibit(
+        &self,
+        what: &str,
+        who: &str,
+        why: &str,
+        mode: &str,
+    ) -> zbus::Result<zbus::zvariant::OwnedFd>;
+
     /// A session was created.
     #[zbus(signal)]
     fn session_new(&self, id: String, path: OwnedObjectPath) -> zbus::Result<()>;

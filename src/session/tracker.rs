@@ -6,11 +6,17 @@
 //! closing; a call failing or timing out) ends the epoch and everything is re-resolved from
 //! scratch (F39: after a logind restart nothing cached can be trusted).
 //!
+//! With a `sleep_ready` signal ([`run_tracker_with`]) each epoch also holds a logind
+//! *delay* inhibitor on sleep, so that after `PrepareForSleep(true)` the system waits until
+//! the decision loop says the profiles are saved, or [`SLEEP_DELAY`] passed, before the fd
+//! is closed and sleep proceeds; it is taken again after resume.
+//!
 //! Invariants: the task never ends while the receiver exists; every D-Bus call has a
 //! deadline; an outage is reported once as [`SessionEvent::LogindLost`] and its end as
 //! [`SessionEvent::LogindBack`] followed by fresh per-seat events; retries back off from
 //! [`BACKOFF_MIN`] to [`BACKOFF_MAX`], and a returning logind is noticed at once through
-//! NameOwnerChanged.
+//! NameOwnerChanged; sleep is never held back longer than [`SLEEP_DELAY`], and an inhibitor
+//! logind refuses only costs the delay, never the tracking.
 
 use super::config::SessionConfig;
 use super::proxies::{
@@ -20,8 +26,10 @@ use super::watch::{SeatWatch, Wake};
 use super::{timed, Bus, SessionError, SessionEvent};
 use futures_util::future::select_all;
 use futures_util::StreamExt;
+use std::os::fd::OwnedFd;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use zbus::names::BusName;
 use zbus::proxy::{CacheProperties, OwnerChangedStream};
 use zbus::Connection;
@@ -32,6 +40,9 @@ pub const BACKOFF_MIN: Duration = Duration::from_millis(100);
 pub const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// How often a quiet epoch checks that logind still answers (a hung logind sends no signal).
 pub const HEALTH_INTERVAL: Duration = Duration::from_secs(15);
+/// How long sleep is held back for the profiles to be saved: below logind's default
+/// `InhibitDelayMaxSec=5s`, so it is our release, not logind's timeout, that lets sleep go.
+pub const SLEEP_DELAY: Duration = Duration::from_secs(3);
 
 /// Follows the active session of each of `seats` (the seats of the input devices; `seat0`
 /// when empty) on `bus` until `tx`'s receiver is dropped.
@@ -40,6 +51,19 @@ pub async fn run_tracker(
     seats: Vec<String>,
     cfg: SessionConfig,
     tx: mpsc::Sender<SessionEvent>,
+) {
+    run_tracker_with(bus, seats, cfg, tx, None).await
+}
+
+/// [`run_tracker`], also holding sleep back after `PrepareForSleep(true)` until
+/// `sleep_ready` is notified (with `notify_waiters`, once whatever `Sleep(true)` asked for
+/// is done) or [`SLEEP_DELAY`] passed.
+pub async fn run_tracker_with(
+    bus: Bus,
+    seats: Vec<String>,
+    cfg: SessionConfig,
+    tx: mpsc::Sender<SessionEvent>,
+    sleep_ready: Option<Arc<Notify>>,
 ) {
     let seats = if seats.is_empty() {
         vec!["seat0".to_string()]
@@ -52,6 +76,7 @@ pub async fn run_tracker(
         timeout: cfg.dbus_timeout(),
         tx,
         lost: false,
+        sleep_ready,
     };
     let mut backoff = BACKOFF_MIN;
     loop {
@@ -83,6 +108,8 @@ struct Tracker {
     tx: mpsc::Sender<SessionEvent>,
     /// `LogindLost` was sent and `LogindBack` not yet.
     lost: bool,
+    /// Notified by the loop once `Sleep(true)` was acted on; `None`: no inhibitor.
+    sleep_ready: Option<Arc<Notify>>,
 }
 
 /// The manager-level subscriptions of one epoch.
@@ -129,6 +156,7 @@ impl Tracker {
             return Ok(End::ReceiverGone);
         }
 
+        let mut inhibitor = self.inhibit(&subs.manager).await;
         let mut health = tokio::time::interval(HEALTH_INTERVAL);
         health.tick().await;
         loop {
@@ -138,7 +166,10 @@ impl Tracker {
                 sig = subs.sleep.next() => {
                     let Some(sig) = sig else { return Ok(End::Restart) };
                     let args = sig.args().map_err(|source| SessionError::Dbus { what: "PrepareForSleep", source })?;
-                    vec![SessionEvent::Sleep(args.start)]
+                    if !self.sleep(args.start, &subs.manager, &mut inhibitor).await {
+                        return Ok(End::ReceiverGone);
+                    }
+                    Vec::new()
                 }
                 sig = subs.removed.next() => {
                     let Some(sig) = sig else { return Ok(End::Restart) };
@@ -175,6 +206,56 @@ impl Tracker {
                 return Ok(End::ReceiverGone);
             }
         }
+    }
+
+    /// A delay inhibitor on sleep, when the loop wants one; a refusal is logged, not fatal.
+    async fn inhibit(&self, manager: &ManagerProxy<'static>) -> Option<OwnedFd> {
+        self.sleep_ready.as_ref()?;
+        let why = "Saving typing profiles before sleep";
+        let call = manager.inhibit("sleep", "typewarden", why, "delay");
+        match timed(self.timeout, "Inhibit", call).await {
+            Ok(fd) => Some(fd.into()),
+            Err(e) => {
+                tracing::warn!(
+                    "no sleep delay inhibitor ({e}): profiles may be saved after sleep starts"
+                );
+                None
+            }
+        }
+    }
+
+    /// Sends `Sleep(start)`. Before sleep, with an inhibitor, waits until the loop is done
+    /// (or [`SLEEP_DELAY`]) and then closes the inhibitor: that lets logind proceed. After
+    /// resume, takes a new one. `false` when the receiver is gone.
+    async fn sleep(
+        &self,
+        start: bool,
+        manager: &ManagerProxy<'static>,
+        inhibitor: &mut Option<OwnedFd>,
+    ) -> bool {
+        let ready = self
+            .sleep_ready
+            .as_ref()
+            .filter(|_| start && inhibitor.is_some());
+        let Some(ready) = ready else {
+            let sent = self.tx.send(SessionEvent::Sleep(start)).await.is_ok();
+            if !start && inhibitor.is_none() {
+                *inhibitor = self.inhibit(manager).await;
+            }
+            return sent;
+        };
+        // Registered before the event goes out, so the loop's answer cannot be missed.
+        let done = ready.notified();
+        tokio::pin!(done);
+        done.as_mut().enable();
+        if self.tx.send(SessionEvent::Sleep(true)).await.is_err() {
+            return false;
+        }
+        if tokio::time::timeout(SLEEP_DELAY, done).await.is_err() {
+            tracing::warn!("profiles not saved within {SLEEP_DELAY:?} of PrepareForSleep; letting sleep proceed");
+        }
+        *inhibitor = None;
+        true
     }
 
     /// Reports an outage once; `false` when the receiver is gone.

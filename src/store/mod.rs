@@ -10,7 +10,8 @@
 //!   corrupt: it is kept as it is and never overwritten;
 //! - nothing here logs, and errors name paths and OS errors, never file content.
 //!
-//! Saves are meant for periodic, shutdown and sleep paths, never the keystroke path.
+//! Saves are meant for periodic, shutdown and sleep paths, never the keystroke path; the
+//! daemon makes them through [`SaveQueue`] (`writer.rs`), one thread doing the disk work.
 
 mod admin;
 mod atomic;
@@ -19,6 +20,7 @@ mod format;
 mod identity;
 mod quarantine;
 mod read;
+mod writer;
 
 pub use admin::{FileFacts, Inspection};
 pub use atomic::SaveStep;
@@ -26,6 +28,7 @@ pub use dir::{default_state_dir, Persistence, DEFAULT_STATE_DIR};
 pub use format::{FORMAT_VERSION, MAX_PAYLOAD};
 pub use identity::{Identity, IdentityError, MAX_NAME_BYTES};
 pub use quarantine::QuarantineReason;
+pub use writer::{Flusher, SaveQueue, Saved};
 
 use serde::{de::DeserializeOwned, Serialize};
 use std::path::{Path, PathBuf};

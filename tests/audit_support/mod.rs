@@ -69,11 +69,16 @@ pub fn samples() -> Vec<AuditEvent> {
             subject: s(),
             session: session(),
             elapsed_ms: 180,
+            requests: 2,
+            evidence: LockEvidence::LockedHint,
         },
         AuditEvent::LockNotConfirmed {
             subject: s(),
             session: session(),
             timeout_ms: 5000,
+            requests: 1,
+            reason: LockFailure::Refused,
+            dbus_error: Some(Token::new("org.freedesktop.DBus.Error.AccessDenied").unwrap()),
         },
         AuditEvent::Escalation {
             subject: s(),
@@ -116,6 +121,12 @@ pub fn samples() -> Vec<AuditEvent> {
             format_version: 2,
             payload_version: 1,
             path: PathBuf::from("/var/lib/typewarden/uid-1000.profile"),
+        },
+        AuditEvent::ProfileSaveFailed {
+            profile: Identity::Uid(1000),
+            path: PathBuf::from("/var/lib/typewarden/uid-1000.profile"),
+            failure: SaveFailure::SyncFile,
+            errno: Some(Token::new("EIO").unwrap()),
         },
         AuditEvent::ConfigRejected {
             path: PathBuf::from("/etc/typewarden/typewarden.toml"),

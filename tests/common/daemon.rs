@@ -120,6 +120,24 @@ pub fn replay(
     files: &[PathBuf],
     speed: f64,
 ) -> Output {
+    let out = replay_command(bus, dir, journal, config, files, speed)
+        .output()
+        .expect("run typewarden daemon");
+    if !out.status.success() {
+        panic!("daemon failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    out
+}
+
+/// The command [`replay`] runs, for a test that needs the daemon running alongside it.
+pub fn replay_command(
+    bus: &str,
+    dir: &Path,
+    journal: &Journal,
+    config: &str,
+    files: &[PathBuf],
+    speed: f64,
+) -> Command {
     let cfg = dir.join("typewarden.toml");
     std::fs::write(&cfg, config).expect("write config");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_typewarden"));
@@ -128,16 +146,15 @@ pub fn replay(
         .arg("daemon")
         .arg("--state-dir")
         .arg(dir.join("state"));
+    // A syslog socket that does not exist: a host's /dev/log is never written to.
     cmd.arg("--journal-socket")
         .arg(&journal.path)
+        .arg("--syslog-socket")
+        .arg(dir.join("no-syslog.socket"))
         .arg("--speed")
         .arg(speed.to_string());
     cmd.arg("--replay").args(files);
     cmd.env("DBUS_SYSTEM_BUS_ADDRESS", bus)
         .env("TYPEWARDEN_LOG", "info");
-    let out = cmd.output().expect("run typewarden daemon");
-    if !out.status.success() {
-        panic!("daemon failed: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    out
+    cmd
 }

@@ -126,6 +126,17 @@ impl Mock {
             .collect()
     }
 
+    /// `ListInhibitors`: (what, who, why, mode) of each inhibitor lock still held.
+    pub async fn inhibitors(&self) -> Vec<(String, String, String, String)> {
+        let iface = "org.freedesktop.login1.Manager";
+        let reply = self.call(MANAGER, iface, "ListInhibitors", &()).await;
+        let rows: Vec<(String, String, String, String, u32, u32)> =
+            reply.body().deserialize().expect("a(ssssuu)");
+        rows.into_iter()
+            .map(|(what, who, why, mode, _, _)| (what, who, why, mode))
+            .collect()
+    }
+
     pub async fn clear_calls(&self) {
         self.call(MANAGER, MOCK, "ClearCalls", &()).await;
     }

@@ -145,10 +145,18 @@ def power_cut(t):
             f"an impostor is locked after {typed} keystrokes")
 
 
+BUSCTL_PID = "/run/tw-test/busctl-monitor.pid"
+
+
 def watch_lock_signals(t):
-    t.check("pkill -x busctl >/dev/null 2>&1; nohup busctl monitor --system "
+    """(Re)starts a `busctl monitor` of the Lock signals. The previous monitor is ended by
+    the PID it was started with (never by name); the PID is checked to still be that
+    busctl, in case it was reused."""
+    t.check(f"if [ -f {BUSCTL_PID} ]; then p=$(cat {BUSCTL_PID}); "
+            "[ \"$(cat /proc/$p/comm 2>/dev/null)\" = busctl ] && kill $p; rm -f " + BUSCTL_PID + "; fi; "
+            "nohup busctl monitor --system "
             "--match \"type='signal',interface='org.freedesktop.login1.Session',member='Lock'\" "
-            ">/run/tw-test/lock-signals.log 2>&1 &")
+            f">/run/tw-test/lock-signals.log 2>&1 & echo $! >{BUSCTL_PID}")
 
 
 def type_until_locked(t, sid, budget=IMPOSTOR_KEYS):
@@ -286,6 +294,30 @@ def pointer_cpu(t):
             f"the daemon {'reads' if opened else 'does not open'} the pointer node {node}")
 
 
+def sleep_inhibitor(t):
+    """The daemon holds a logind delay inhibitor on sleep (so profiles are saved before the
+    system sleeps): taken through the real logind and polkit under the shipped sandbox, and
+    taken again when logind restarted (6.2)."""
+    pid = t.daemon_pid()
+    rows = t.check("systemd-inhibit --list --no-pager --no-legend").splitlines()
+    ours = [r for r in rows if "typewarden" in r.split() and "delay" in r.split()]
+    if not any("sleep" in r.split() for r in ours):
+        raise t.Fail(f"no sleep delay inhibitor of typewarden (PID {pid}) in: {rows}")
+    return f"delay inhibitor held by PID {pid}: {' '.join(ours[0].split())}"
+
+
+def reload_via_systemctl(t):
+    """`systemctl reload` (the unit's ExecReload= sends SIGHUP): the configuration is read
+    again and audited, the daemon keeps its PID."""
+    pid = t.daemon_pid()
+    since = t.now()
+    t.check("systemctl reload typewarden.service")
+    reloaded = t.wait_records("config_reloaded", since, 1, 20)
+    if not reloaded or t.daemon_pid() != pid:
+        raise t.Fail(f"config_reloaded records {len(reloaded)}, PID {pid} -> {t.daemon_pid()}")
+    return f"config_reloaded ({reloaded[0].get('TYPEWARDEN_MODE')} mode), same PID {pid}"
+
+
 def survives_restart_of(unit):
     def step(t):
         pid = t.daemon_pid()
@@ -378,6 +410,8 @@ def remove_keeps_purge_deletes(t):
 
 
 STEPS = [
+    ("2.4", "sleep-delay-inhibitor", sleep_inhibitor),
+    ("2.5", "reload-via-systemctl", reload_via_systemctl),
     ("3.1", "enroll-by-typing", enroll),
     ("3.3", "profile-survives-power-cut", power_cut),
     ("3.3c", "profile-listed-after-power-cut", profile_listed),
@@ -395,6 +429,7 @@ STEPS = [
     ("6.1", "survives-journald-restart", survives_restart_of("systemd-journald")),
     ("6.2", "survives-logind-restart", survives_restart_of("systemd-logind")),
     ("6.3", "survives-dbus-restart", survives_restart_of("dbus")),
+    ("6.6", "sleep-inhibitor-after-restarts", sleep_inhibitor),
     ("6.5", "works-after-the-restarts", works_after_restarts),
     ("6.4", "stop-is-clean", stop_clean),
     ("pkg", "remove-keeps-purge-deletes", remove_keeps_purge_deletes),
