@@ -20,6 +20,7 @@ fn settings(mode: Mode) -> Settings {
     Settings {
         mode,
         engine: Default::default(),
+        pointer: Default::default(),
         settle_ms: 0,
         false_lock_window_ms: 60_000,
         lock_confirm_timeout_ms: 2000,
@@ -116,7 +117,7 @@ fn with_alice(mode: Mode) -> Brain {
         "{acts:?}"
     );
     let profile = enrolled(&mut Typist::new(11, 1.0), 3000).profile().clone();
-    b.install(Identity::Uid(1000), Some(profile), now(0, 0));
+    b.install(Identity::Uid(1000), Some(profile.into()), now(0, 0));
     b
 }
 

@@ -123,6 +123,7 @@ async fn serve(
     match traces {
         Some(t) => {
             let params = config.clean_params();
+            let pointer = config.pointer.enabled.then(|| config.pointer.segment());
             let speed = opts.speed;
             let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
             sessions_ready = Some(ready_tx);
@@ -130,7 +131,7 @@ async fn serve(
                 // Replayed typing starts once the session state is known, as live typing
                 // would find it; a tracker that says nothing still lets it start.
                 let _ = tokio::time::timeout(REPLAY_WAIT, ready_rx).await;
-                replay_source::run(t, speed, params, itx).await;
+                replay_source::run(t, speed, params, pointer, itx).await;
             });
         }
         None => {
@@ -138,6 +139,7 @@ async fn serve(
                 filter: config.input.filter.clone(),
                 params: config.clean_params(),
                 monitor: None,
+                pointer: config.pointer.enabled.then(|| config.pointer.segment()),
             };
             tasks.spawn(async move {
                 if let Err(e) = Manager::new(cfg, itx).run().await {
@@ -254,6 +256,7 @@ fn settings(c: &Config) -> Settings {
     Settings {
         mode: c.mode,
         engine: c.engine.clone(),
+        pointer: c.pointer.clone(),
         settle_ms: c.session.settle_ms,
         false_lock_window_ms: c.session.probable_false_lock_window_s.saturating_mul(1000),
         lock_confirm_timeout_ms: c.session.lock_confirm_timeout_ms,
@@ -283,7 +286,7 @@ fn execute(
             }
             Action::Load(id) => {
                 let profile = match store.load::<StoredProfile>(&id) {
-                    Ok(LoadOutcome::Loaded(p)) => Some(p.0),
+                    Ok(LoadOutcome::Loaded(p)) => Some(p),
                     Ok(LoadOutcome::Migrated {
                         profile,
                         from_version,
@@ -292,7 +295,7 @@ fn execute(
                         if let Err(e) = store.save(&id, &profile) {
                             tracing::warn!("saving the migrated profile: {e}");
                         }
-                        Some(profile.0)
+                        Some(profile)
                     }
                     Ok(LoadOutcome::Missing) => None,
                     Ok(LoadOutcome::Quarantined {
@@ -334,8 +337,17 @@ struct Clock {
 
 impl Clock {
     fn observe(&mut self, e: &Event) -> Now {
-        if let Event::Input(crate::input::InputEvent::Timing(t)) = e {
-            self.last_event_us = Some(t.t_us);
+        use crate::core::pointer::PointerEvent;
+        use crate::input::InputEvent;
+        match e {
+            Event::Input(InputEvent::Timing(t)) => self.last_event_us = Some(t.t_us),
+            Event::Input(InputEvent::Pointer(PointerEvent::Action { action, .. })) => {
+                self.last_event_us = Some(action.end_us)
+            }
+            Event::Input(InputEvent::Pointer(PointerEvent::Cut { t_us, .. })) => {
+                self.last_event_us = Some(*t_us)
+            }
+            _ => {}
         }
         self.now()
     }

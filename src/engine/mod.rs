@@ -1,7 +1,8 @@
 //! The biometric engine: cleaned timing events in, trust decisions out.
 //!
 //! Owns: per-device feature chains and injection detectors, the profile, the policy and the
-//! adaptation delay line; [`Engine`] is the facade the daemon and `evaluate` both drive.
+//! adaptation delay line, and the pointer modality's state ([`pointer`]); [`Engine`] is the
+//! facade the daemon and `evaluate` both drive.
 //!
 //! Invariants:
 //! - pure: no I/O, no clock; time only from event stamps (F29), so a batch delivered late
@@ -10,12 +11,15 @@
 //!   not learned, not checked for injection, and they do not touch the timing chains;
 //! - a device removal or a keystroke from another device than the last one never carries
 //!   trust over: the policy re-verifies (F14);
-//! - nothing here formats a slot, so no log line can carry what was typed.
+//! - nothing here formats a slot, so no log line can carry what was typed;
+//! - keystroke and pointer evidence feed one policy: it decides as soon as either profile is
+//!   mature, so a session used only with the mouse can still be locked (issue 8).
 
 pub mod adapt;
 pub mod features;
 pub mod inject;
 pub mod params;
+pub mod pointer;
 pub mod policy;
 pub mod profile;
 pub mod score;
@@ -27,9 +31,11 @@ pub use params::EngineParams;
 pub use policy::{Evidence, Modality, TrustState};
 pub use profile::Profile;
 
+use crate::core::pointer::PointerEvent;
 use crate::core::timing::{CutReason, DeviceId, TimingEvent, TimingKind};
 use adapt::Adapter;
 use inject::InjectDetector;
+use pointer::{PointerParams, PointerProfile, PointerSource, PointerState, PointerStep};
 use policy::{Policy, Verdict};
 use serde::Serialize;
 
@@ -79,6 +85,11 @@ pub enum Decision {
         /// Stamp.
         t_us: i64,
     },
+    /// The pointer profile finished enrollment and now decides.
+    PointerMatured {
+        /// Stamp.
+        t_us: i64,
+    },
     /// The trust state changed.
     Trust {
         /// Stamp.
@@ -121,6 +132,7 @@ pub struct Engine {
     devices: Vec<DeviceState>,
     last_key: Option<(i64, DeviceId)>,
     scratch: Vec<Keystroke>,
+    pointer: PointerState,
 }
 
 impl Engine {
@@ -129,10 +141,25 @@ impl Engine {
         Self::with_profile(params, Profile::new())
     }
 
-    /// An engine with a stored profile.
+    /// An engine with a stored keystroke profile and an empty pointer profile.
     pub fn with_profile(params: EngineParams, profile: Profile) -> Self {
+        Self::with_profiles(
+            params,
+            profile,
+            PointerParams::default(),
+            PointerProfile::new(),
+        )
+    }
+
+    /// An engine with stored keystroke and pointer profiles.
+    pub fn with_profiles(
+        params: EngineParams,
+        profile: Profile,
+        pointer_params: PointerParams,
+        pointer: PointerProfile,
+    ) -> Self {
         let mut policy = Policy::new(&params);
-        if !profile.is_mature() {
+        if !(profile.is_mature() || pointer.is_mature()) {
             policy = policy.training();
         }
         Self {
@@ -143,7 +170,23 @@ impl Engine {
             devices: Vec::new(),
             last_key: None,
             scratch: Vec::new(),
+            pointer: PointerState::new(pointer_params, pointer),
         }
+    }
+
+    /// The pointer profile (to persist it).
+    pub fn pointer_profile(&self) -> &PointerProfile {
+        self.pointer.profile()
+    }
+
+    /// The pointer parameters in use.
+    pub fn pointer_params(&self) -> &PointerParams {
+        self.pointer.params()
+    }
+
+    /// Whether the policy decides: at least one profile is mature.
+    pub fn deciding(&self) -> bool {
+        self.profile.is_mature() || self.pointer.profile().is_mature()
     }
 
     /// The profile (to persist it).
@@ -168,7 +211,7 @@ impl Engine {
 
     /// The owner unlocked, or the session started, at `t_us`.
     pub fn on_unlock(&mut self, t_us: i64) {
-        if self.profile.is_mature() {
+        if self.deciding() {
             self.policy.unlock(t_us);
         } else {
             self.policy = Policy::new(&self.params).training();
@@ -188,9 +231,72 @@ impl Engine {
         self.adapter.discard();
     }
 
-    /// Evidence from another modality (mouse, later), already calibrated.
+    /// Evidence from another modality, already calibrated.
     pub fn on_evidence(&mut self, e: &Evidence, out: &mut Vec<Decision>) {
         self.apply(e, out);
+    }
+
+    /// Feeds one pointer event (an action or a cut) from a source of kind `src`.
+    pub fn on_pointer(&mut self, ev: &PointerEvent, src: PointerSource, out: &mut Vec<Decision>) {
+        let (device, a) = match ev {
+            PointerEvent::Cut {
+                device, removed, ..
+            } => {
+                if *removed {
+                    // F14, as for keyboards: whoever points next may be someone else.
+                    self.pointer.removed(*device);
+                    self.policy.reverify();
+                    self.adapter.discard();
+                }
+                return;
+            }
+            PointerEvent::Action { device, action } => (*device, &**action),
+        };
+        if self.policy.state() == TrustState::Locked {
+            return; // a locked screen's pointing is neither learned nor scored
+        }
+        let idle_us = (self.params.idle_reverify_s * 1e6) as i64;
+        let last_input = match (self.last_key.map(|k| k.0), self.pointer.last_end_us()) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        if self.pointer.device_changed(device)
+            || last_input.is_some_and(|t| a.start_us - t >= idle_us)
+        {
+            self.policy.reverify();
+            self.adapter.discard();
+        }
+        // Learning needs trust: in training everything (nothing decides yet), otherwise
+        // only while suspicion stays at the adaptation gate's level.
+        let confident = match self.policy.state() {
+            TrustState::Training | TrustState::Grace => true,
+            TrustState::Trusted => self.policy.level() <= self.params.adapt_max_level,
+            TrustState::Doubt | TrustState::Locked => false,
+        };
+        match self.pointer.step(a, src, confident) {
+            PointerStep::Evidence(value) => self.apply(
+                &Evidence {
+                    t_us: a.end_us,
+                    modality: Modality::Mouse,
+                    value,
+                },
+                out,
+            ),
+            PointerStep::Learned { matured: true } => {
+                out.push(Decision::PointerMatured { t_us: a.end_us });
+                self.start_deciding(a.end_us);
+            }
+            PointerStep::Learned { matured: false } | PointerStep::Nothing => {}
+        }
+    }
+
+    /// A profile matured: a policy still in training starts deciding (with a grace period);
+    /// one that already decides keeps its state and suspicion.
+    fn start_deciding(&mut self, t_us: i64) {
+        if self.policy.state() == TrustState::Training {
+            self.policy = Policy::new(&self.params);
+            self.policy.unlock(t_us);
+        }
     }
 
     /// Feeds one cleaned timing event from a source of kind `src`.
@@ -259,7 +365,10 @@ impl Engine {
             return; // injected or locked-screen typing is neither learned nor scored
         }
         if !self.profile.is_mature() {
-            self.enroll(ks, out);
+            // The pointer profile may already decide: typing under suspicion is not learned.
+            if self.policy.state() != TrustState::Doubt {
+                self.enroll(ks, out);
+            }
             return;
         }
         let Some(sc) = score::score(&self.profile, ks, &self.params) else {
@@ -293,8 +402,7 @@ impl Engine {
             out.push(Decision::Matured {
                 t_us: ks.release_us,
             });
-            self.policy = Policy::new(p);
-            self.policy.unlock(ks.release_us);
+            self.start_deciding(ks.release_us);
         }
     }
 

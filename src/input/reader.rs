@@ -1,7 +1,9 @@
 //! Reads one opened event node under tokio and feeds the cleaning core.
 //!
 //! Owns: the per-device read loop, the `SYN_DROPPED` → `EVIOCGKEY` resync, the quiet-device
-//! flush timer and the zero-progress guard.
+//! flush timer and the zero-progress guard; for a pointer (or a composite node's pointer),
+//! the `core::pointer::PointerTap` that aggregates its events where they are read, so only
+//! whole actions reach the channel (issue 8: a 1–8 kHz mouse sends a few messages a second).
 //!
 //! Invariants:
 //! - every wakeup drains the fd to `EAGAIN` (yielding to other tasks between batches), so no
@@ -17,6 +19,7 @@
 
 use crate::core::clean::{CleanParams, CleanStats, Cleaner};
 use crate::core::event::{RawEvent, EV_KEY, INPUT_EVENT_SIZE};
+use crate::core::pointer::{PointerEvent, PointerTap, SegmentParams};
 use crate::core::timing::{DeviceId, TimingEvent};
 use crate::input::device::down_codes;
 use crate::input::sys;
@@ -98,6 +101,8 @@ struct Loop {
     last_key_us: Option<i64>,
     out: Vec<TimingEvent>,
     buf: Vec<u8>,
+    pointer: Option<PointerTap>,
+    pout: Vec<PointerEvent>,
 }
 
 /// The keys down at open (`EVIOCGKEY`). Taken right after open, before the device is
@@ -130,11 +135,37 @@ pub async fn run(
     run_with(fd, initial, id, params, tx, sys::key_state).await
 }
 
+/// [`run`] for a node whose pointer is read too: its events also go through a
+/// `PointerTap` with thresholds `pointer`, which sends [`InputEvent::Pointer`] actions.
+pub async fn run_with_pointer(
+    fd: OwnedFd,
+    initial: Snapshot,
+    id: DeviceId,
+    params: CleanParams,
+    pointer: Option<SegmentParams>,
+    tx: Sender<InputEvent>,
+) -> ReaderEnd {
+    let tap = pointer.map(|p| PointerTap::new(id, p));
+    run_inner(fd, initial, id, params, tap, tx, sys::key_state).await
+}
+
 async fn run_with(
     fd: OwnedFd,
     initial: Snapshot,
     id: DeviceId,
     params: CleanParams,
+    tx: Sender<InputEvent>,
+    key_state: KeyState,
+) -> ReaderEnd {
+    run_inner(fd, initial, id, params, None, tx, key_state).await
+}
+
+async fn run_inner(
+    fd: OwnedFd,
+    initial: Snapshot,
+    id: DeviceId,
+    params: CleanParams,
+    pointer: Option<PointerTap>,
     tx: Sender<InputEvent>,
     key_state: KeyState,
 ) -> ReaderEnd {
@@ -147,12 +178,18 @@ async fn run_with(
         last_key_us: None,
         out: Vec::new(),
         buf: vec![0u8; BATCH * INPUT_EVENT_SIZE],
+        pointer,
+        pout: Vec::new(),
     };
     let exit = match sys::async_readable(fd) {
         Ok(afd) => lp.main(&afd, initial, &tx).await,
         Err(e) => ReaderExit::Error(e.raw_os_error().unwrap_or(0)),
     };
-    lp.cleaner.remove(monotonic_us(), &mut lp.out);
+    let gone = monotonic_us();
+    lp.cleaner.remove(gone, &mut lp.out);
+    if let Some(tap) = &mut lp.pointer {
+        tap.remove(gone, &mut lp.pout);
+    }
     if exit != ReaderExit::Closed {
         lp.send(&tx).await;
     }
@@ -184,10 +221,15 @@ impl Loop {
             };
             let mut guard = match woke {
                 None => {
-                    // The device went quiet: deliver a held-back last release (F32).
-                    flush_at = None;
+                    // The device went quiet: deliver a held-back last release (F32), and
+                    // close a pointer action that a pause ended.
+                    let now = monotonic_us();
                     self.last_key_us = None;
-                    self.cleaner.flush(monotonic_us(), &mut self.out);
+                    self.cleaner.flush(now, &mut self.out);
+                    if let Some(tap) = &mut self.pointer {
+                        tap.flush(now, &mut self.pout);
+                    }
+                    flush_at = self.pointer_due();
                     if !self.send(tx).await {
                         return ReaderExit::Closed;
                     }
@@ -215,6 +257,10 @@ impl Loop {
                         Instant::now() + Duration::from_micros(due.clamp(0, 10_000_000) as u64),
                     );
                 }
+                flush_at = match (flush_at, self.pointer_due()) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
                 continue;
             }
             if hup {
@@ -274,6 +320,9 @@ impl Loop {
             rec.copy_from_slice(&self.buf[i * INPUT_EVENT_SIZE..(i + 1) * INPUT_EVENT_SIZE]);
             let ev = RawEvent::from_bytes(&rec);
             self.cleaner.push(&ev, &mut self.out);
+            if let Some(tap) = &mut self.pointer {
+                tap.push(&ev, &mut self.pout);
+            }
             if ev.kind == EV_KEY {
                 self.last_key_us = Some(ev.time_us);
             }
@@ -301,10 +350,22 @@ impl Loop {
         Ok(())
     }
 
-    /// Sends what the cleaner produced; false if the consumer is gone.
+    /// When the pointer tap next needs a quiet-device flush, on tokio's clock.
+    fn pointer_due(&self) -> Option<Instant> {
+        let d = self.pointer.as_ref()?.deadline()?;
+        let due = d.saturating_sub(monotonic_us()).clamp(0, 60_000_000);
+        Some(Instant::now() + Duration::from_micros(due as u64))
+    }
+
+    /// Sends what the cleaner and the pointer tap produced; false if the consumer is gone.
     async fn send(&mut self, tx: &Sender<InputEvent>) -> bool {
         for ev in self.out.drain(..) {
             if tx.send(InputEvent::Timing(ev)).await.is_err() {
+                return false;
+            }
+        }
+        for ev in self.pout.drain(..) {
+            if tx.send(InputEvent::Pointer(ev)).await.is_err() {
                 return false;
             }
         }

@@ -54,7 +54,8 @@ pub async fn run(cfg: ManagerConfig) -> Result<(), MonitorError> {
             Some(
                 InputEvent::Ready { .. }
                 | InputEvent::DeviceAdded(_)
-                | InputEvent::Unreadable { .. },
+                | InputEvent::Unreadable { .. }
+                | InputEvent::Pointer(_),
             ) => {}
             None => break,
         }

@@ -28,7 +28,7 @@ pub use segment::{SegmentParams, Segmenter};
 
 use crate::core::event::RawEvent;
 use crate::core::timing::DeviceId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Motion is summed over frames of this length (µs): 64 Hz, the resolution of the Windows
@@ -51,7 +51,7 @@ pub enum Button {
 
 /// What produced the motion: a relative device, or a touchpad's finger (absolute positions
 /// turned into deltas). They move differently, so profiles keep them apart.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Surface {
     /// Mouse, trackball, pointing stick (`REL_X`/`REL_Y`).
@@ -126,7 +126,7 @@ pub struct Step {
 
 /// The kind of a pointer action (Ahmed & Traoré's taxonomy as used by Antal &
 /// Egyed-Zsigmond, plus stationary clicks and scrolls).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionKind {
     /// Movement that ended without a click.

@@ -1,0 +1,66 @@
+//! `typewarden evaluate balabit`: loading, the test protocol or the cross-validation, the
+//! JSON/text output and the DET plot. Progress goes to stderr, results to stdout.
+
+use crate::engine::pointer::PointerParams;
+use crate::eval::cli::{merge, print_text, to_value, EvaluateArgs};
+use crate::eval::{balabit, mouse, plot, EvalError};
+use serde_json::json;
+use std::path::Path;
+use std::time::Instant;
+
+fn load_params(path: Option<&Path>) -> Result<PointerParams, EvalError> {
+    let Some(path) = path else {
+        return Ok(PointerParams::default());
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| EvalError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    toml::from_str(&text).map_err(|e| EvalError::Params {
+        path: path.to_path_buf(),
+        msg: e.to_string(),
+    })
+}
+
+/// Runs the protocol on the data in `dir`.
+pub fn run(args: &EvaluateArgs, dir: &Path) -> Result<(), EvalError> {
+    let p = load_params(args.params.as_deref())?;
+    let started = Instant::now();
+    let users = balabit::load(dir, args.threads, true)?;
+    let prepared = mouse::prepare(&users, &p, args.threads);
+    drop(users);
+    eprintln!("balabit: {} users segmented", prepared.len());
+    let mut out = json!({
+        "protocol": if args.cv { "balabit-cv" } else { "balabit" },
+        "pointer_config_hash": p.hash_hex(),
+        "data": dir.display().to_string(),
+    });
+    if args.cv {
+        merge(
+            &mut out,
+            to_value(&mouse::cross_validate(&prepared, &p, args.threads)),
+        );
+    } else {
+        let rep = mouse::evaluate(&prepared, &p, args.threads, true);
+        if let Some(path) = &args.plot {
+            let (g, i) = &rep.pooled;
+            let title = format!(
+                "balabit DET (test sessions), pointer config {}",
+                p.hash_hex()
+            );
+            let svg = plot::det_svg(&title, &[("session score".to_string(), &g[..], &i[..])]);
+            std::fs::write(path, svg).map_err(|e| EvalError::Io {
+                path: path.clone(),
+                source: e,
+            })?;
+        }
+        merge(&mut out, to_value(&rep));
+    }
+    out["elapsed_s"] = json!((started.elapsed().as_secs_f64() * 10.0).round() / 10.0);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    } else {
+        print_text(&out, "");
+    }
+    Ok(())
+}
