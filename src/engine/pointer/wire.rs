@@ -209,7 +209,9 @@ mod tests {
             let path: Vec<Step> = (0..steps)
                 .map(|k| {
                     t += 15_625 + r.below(2000) as i64;
-                    let v = 4.0 + 10.0 * (k as f64 / steps as f64 * std::f64::consts::PI).sin() + r.normal();
+                    let v = 4.0
+                        + 10.0 * (k as f64 / steps as f64 * std::f64::consts::PI).sin()
+                        + r.normal();
                     Step {
                         t_us: t,
                         dx: (v * angle.cos()) as i32,
