@@ -159,11 +159,23 @@ pub struct PointerMaturity {
 }
 
 /// The pointer profile.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct PointerProfile {
     pub(crate) actions: u64,
     pub(crate) models: Vec<KindModel>,
     pub(crate) mature: bool,
+}
+
+impl std::fmt::Debug for PointerProfile {
+    /// Counts only: the statistics are not needed in logs or test failures.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n: Vec<f64> = self.models.iter().map(|m| m.gauss.n).collect();
+        f.debug_struct("PointerProfile")
+            .field("actions", &self.actions)
+            .field("mature", &self.mature)
+            .field("model_counts", &n)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for PointerProfile {
