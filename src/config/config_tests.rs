@@ -93,7 +93,8 @@ fn hash_depends_on_values_only() {
         r#""inject_latency_sd_ms":3.0,"inject_hold_sd_ms":1.5,"lock_on_injection":true},"#,
         r#""pointer":{"enabled":true,"pause_ms":500,"scroll_gap_ms":500,"drag_min":8,"#,
         r#""min_steps":4,"shrink":0.2,"z_cap":3.0,"sd_floor":0.05,"stratum_shrink_n":50.0,"#,
-        r#""evidence_cap":2.0,"scored":["move","point_click","drag_drop"],"calibrate_after":40,"#,
+        r#""evidence_cap":2.0,"evidence_weight":0.35,"evidence_offset":0.25,"#,
+        r#""scored":["move","point_click","drag_drop"],"calibrate_after":40,"#,
         r#""min_kind_actions":60,"min_enroll_actions":600,"n_cap":5000.0,"#,
         r#""calibration_cap":400.0},"#,
         r#""session":{"dbus_timeout_ms":2000,"lock_confirm_timeout_ms":2000,"#,
@@ -101,7 +102,7 @@ fn hash_depends_on_values_only() {
         r#""identity":"logind-uid"},"policy":{"exempt_users":[],"exempt_groups":[]}}"#
     );
     assert_eq!(serde_json::to_string(&base).unwrap(), json);
-    let pinned = "sha256:4d205b28a6d2d6b46111d5860d6f3c925999c2ff294ed5389c705804279c39d7";
+    let pinned = "sha256:97e55c520afe866fd08c48b59bdca45ca29140dd3021dc297f4800af8f9f4040";
     assert_eq!(base.hash(), pinned);
 }
 

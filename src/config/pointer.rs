@@ -7,6 +7,8 @@
 //! - `min_steps` ≥ 2: a movement of one sample has no speed profile;
 //! - `shrink` is a weight in 0..=1; `z_cap` ≥ 1 and `evidence_cap`, `sd_floor` > 0 as for
 //!   the keystroke engine; `stratum_shrink_n` ≥ 0 (0: a direction sector alone);
+//!   `evidence_weight` > 0 (0 would make a mouse-only session impossible to lock) and
+//!   `evidence_offset` within ±10;
 //! - enrollment counts at least 2 (a covariance needs two samples) and `min_enroll_actions`
 //!   at least 10; the caps at least 10 (an average of fewer forgets at once);
 //! - `scored` names kinds of action (`move`, `point_click`, `click`, `drag_drop`,
@@ -59,6 +61,8 @@ impl Section for PointerParams {
         float("sd_floor", self.sd_floor, 0.0, 10.0, true)?;
         float("stratum_shrink_n", self.stratum_shrink_n, 0.0, 1e6, false)?;
         float("evidence_cap", self.evidence_cap, 0.0, 100.0, true)?;
+        float("evidence_weight", self.evidence_weight, 0.0, 10.0, true)?;
+        float("evidence_offset", self.evidence_offset, -10.0, 10.0, false)?;
         int("calibrate_after", self.calibrate_after, 2, 1_000_000)?;
         int("min_kind_actions", self.min_kind_actions, 2, 1_000_000)?;
         int(
@@ -80,7 +84,7 @@ mod tests {
     #[test]
     fn defaults_pass_and_bad_values_name_their_key() {
         assert_eq!(PointerParams::default().check_keys(), Ok(()));
-        assert_eq!(field_names::<PointerParams>().len(), 16);
+        assert_eq!(field_names::<PointerParams>().len(), 18);
         let bad = |p: PointerParams| p.check_keys().unwrap_err();
         let d = PointerParams::default;
         assert_eq!(

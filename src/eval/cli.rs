@@ -18,6 +18,8 @@ pub enum Protocol {
     Cmu,
     /// Mouse dynamics on the Balabit challenge data (pointer modality, issue 8).
     Balabit,
+    /// A mouse-only takeover on the Balabit data, through the fused policy.
+    BalabitTakeover,
 }
 
 impl Protocol {
@@ -27,6 +29,7 @@ impl Protocol {
             Protocol::Aalto => "aalto",
             Protocol::Cmu => "cmu",
             Protocol::Balabit => "balabit",
+            Protocol::BalabitTakeover => "balabit-takeover",
         }
     }
 
@@ -35,7 +38,7 @@ impl Protocol {
             Protocol::BuffaloTakeover => "buffalo-keystroke-biokey-digraphs",
             Protocol::Aalto => "aalto-136m-keystrokes-subset",
             Protocol::Cmu => "cmu-dsl2009",
-            Protocol::Balabit => "balabit-mouse-dynamics",
+            Protocol::Balabit | Protocol::BalabitTakeover => "balabit-mouse-dynamics",
         }
     }
 }
@@ -58,9 +61,8 @@ pub struct EvaluateArgs {
     /// Users: all, the documented tuning subset (dev) or the rest (heldout).
     #[arg(long, value_enum, default_value = "all")]
     pub split: Split,
-    /// Engine parameters for experiments (TOML with `[engine]` fields; for `balabit`, the
-    /// pointer parameters of `engine::pointer::PointerParams`); default: the shipped
-    /// operating point.
+    /// Engine parameters for experiments (TOML with `[engine]` fields; for `balabit` and
+    /// `balabit-takeover`, the `[pointer]` fields); default: the shipped operating point.
     #[arg(long)]
     pub params: Option<PathBuf>,
     /// `balabit` only: cross-validation inside the training files instead of the test.
@@ -96,7 +98,7 @@ fn load_params(path: Option<&Path>) -> Result<EngineParams, EvalError> {
 
 /// Runs the subcommand.
 pub fn run(args: EvaluateArgs) -> Result<(), EvalError> {
-    if args.protocol == Protocol::Balabit {
+    if matches!(args.protocol, Protocol::Balabit | Protocol::BalabitTakeover) {
         return crate::eval::mouse_cli::run(&args, &data_dir(&args));
     }
     let params = load_params(args.params.as_deref())?;
@@ -161,7 +163,7 @@ pub fn run(args: EvaluateArgs) -> Result<(), EvalError> {
             merge(&mut out, to_value(&rep));
             Vec::new()
         }
-        Protocol::Balabit => Vec::new(), // handled above
+        Protocol::Balabit | Protocol::BalabitTakeover => Vec::new(), // handled above
     };
     out["elapsed_s"] = json!((started.elapsed().as_secs_f64() * 10.0).round() / 10.0);
     if let Some(path) = &args.plot {

@@ -18,6 +18,7 @@ pub mod keymap;
 pub mod metrics;
 pub mod mouse;
 pub mod mouse_cli;
+pub mod mouse_takeover;
 pub mod par;
 pub mod plot;
 pub mod rng;

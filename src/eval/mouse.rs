@@ -8,14 +8,17 @@
 
 use crate::core::pointer::{ActionKind, PointerAction};
 use crate::engine::pointer::{PointerParams, PointerProfile};
+use crate::engine::{Engine, EngineParams, Profile};
 use crate::eval::balabit::{actions, UserData};
 use crate::eval::metrics::{auc, eer, mean};
-use crate::eval::par;
+use crate::eval::{mouse_takeover, par};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Numbers of actions for `auc_by_actions`.
 pub const BY_ACTIONS: [usize; 5] = [1, 5, 10, 20, 50];
+/// Enrollment lengths (actions) for `by_enrollment`: the daemon's maturity minimum and more.
+pub const ENROLL_CAPS: [usize; 2] = [600, 2000];
 /// Duration of a pseudo-session in the cross-validation (µs): 5 minutes, about the median
 /// test session (337 s), so chunks hold what a test session would whatever the
 /// segmentation settings.
@@ -53,11 +56,19 @@ pub fn train<'a>(
     sessions: impl IntoIterator<Item = &'a [PointerAction]>,
     p: &PointerParams,
 ) -> PointerProfile {
+    train_capped(sessions, p, usize::MAX)
+}
+
+/// [`train`] stopped after the first `cap` actions (the daemon's enrollment is shorter
+/// than Balabit's hours of training sessions; see `by_enrollment`).
+pub fn train_capped<'a>(
+    sessions: impl IntoIterator<Item = &'a [PointerAction]>,
+    p: &PointerParams,
+    cap: usize,
+) -> PointerProfile {
     let mut prof = PointerProfile::new();
-    for s in sessions {
-        for a in s {
-            prof.learn(a, p);
-        }
+    for a in sessions.into_iter().flatten().take(cap) {
+        prof.learn(a, p);
     }
     prof
 }
@@ -103,9 +114,65 @@ pub struct BalabitReport {
     pub profile_actions: BTreeMap<String, u64>,
     /// Training actions per kind, all users.
     pub training_actions_by_kind: BTreeMap<String, u64>,
+    /// The same test when each profile learns only the first N training actions.
+    pub by_enrollment: BTreeMap<String, EnrollFigures>,
     /// Pooled session scores for the DET plot: (genuine, impostor).
     #[serde(skip)]
     pub pooled: (Vec<f64>, Vec<f64>),
+}
+
+/// Figures of a shorter enrollment.
+#[derive(Clone, Debug, Serialize)]
+pub struct EnrollFigures {
+    /// Global AUC of the session scores.
+    pub auc_global: Option<f64>,
+    /// Mean per-user EER.
+    pub eer_per_user_mean: Option<f64>,
+    /// Fraction of profiles mature after the N actions.
+    pub profiles_mature: f64,
+}
+
+fn by_enrollment(
+    users: &[Prepared],
+    p: &PointerParams,
+    threads: usize,
+) -> BTreeMap<String, EnrollFigures> {
+    let mut out = BTreeMap::new();
+    for cap in ENROLL_CAPS {
+        let per_user = par::map(users, threads, "balabit: enrollment", false, |u| {
+            let prof = train_capped(u.train.iter().map(Vec::as_slice), p, cap);
+            let scores: Vec<(f64, bool)> = u
+                .test
+                .iter()
+                .map(|(acts, ill)| {
+                    (
+                        session_score(&evidence(&prof, acts, p)).unwrap_or(0.0),
+                        *ill,
+                    )
+                })
+                .collect();
+            (prof.is_mature(), scores)
+        });
+        let all: Vec<(f64, bool)> = per_user.iter().flat_map(|x| x.1.iter().copied()).collect();
+        let (g, i) = split(&all);
+        let eers: Vec<f64> = per_user
+            .iter()
+            .filter_map(|x| {
+                let (g, i) = split(&x.1);
+                eer(&g, &i)
+            })
+            .collect();
+        out.insert(
+            cap.to_string(),
+            EnrollFigures {
+                auc_global: auc(&g, &i),
+                eer_per_user_mean: mean(&eers),
+                profiles_mature: per_user.iter().filter(|x| x.0).count() as f64
+                    / per_user.len().max(1) as f64,
+            },
+        );
+    }
+    out
 }
 
 struct UserOut {
@@ -219,6 +286,7 @@ pub fn evaluate(
             .map(|o| (format!("user{}", o.id), o.learned))
             .collect(),
         training_actions_by_kind: train_kinds,
+        by_enrollment: by_enrollment(users, p, threads),
         pooled: (g, i),
     }
 }
@@ -247,14 +315,23 @@ pub struct CvReport {
     pub auc_single_action: Option<f64>,
     /// Genuine and impostor pseudo-sessions scored.
     pub chunks: (usize, usize),
-    /// Mean and standard deviation of genuine single-action evidence (calibration check:
-    /// ≈ 0 and 1 when the owner's held-out sessions look like the calibration).
+    /// Mean and standard deviation of genuine single-action evidence as the policy gets it
+    /// (calibration check: ≈ −weight·offset and weight when the owner's held-out sessions
+    /// look like the calibration).
     pub genuine_evidence_mean_sd: (Option<f64>, Option<f64>),
     /// Mean and standard deviation of genuine pseudo-session scores (≈ 0 and 1 if actions
     /// were independent; a larger spread is the session-to-session variation).
     pub genuine_score_mean_sd: (Option<f64>, Option<f64>),
     /// The same for impostor pseudo-sessions.
     pub impostor_score_mean_sd: (Option<f64>, Option<f64>),
+    /// Through the engine's policy at the shipped operating point: false locks per 10,000
+    /// actions of the held-out sessions, each streamed whole from an unlock.
+    pub policy_false_locks_per_10k: Option<f64>,
+    /// Through the policy: fraction of impostor pseudo-sessions locked when they follow
+    /// 100 of the owner's held-out actions and a 60 s pause, with no reset.
+    pub policy_detected: Option<f64>,
+    /// Median impostor actions to the lock (undetected: all of the pseudo-session's).
+    pub policy_actions_to_lock_median: Option<f64>,
 }
 
 /// Leave-one-session-out inside the training files: for each user and each of their
@@ -300,12 +377,45 @@ pub fn cross_validate(users: &[Prepared], p: &PointerParams, threads: usize) -> 
             .filter(|(k, _)| k % nf == f)
             .map(|(_, c)| evidence(&prof, c, p))
             .collect();
-        (ui, gen, imp)
+        // The same data through the policy the daemon runs.
+        let fresh = || {
+            let mut e = Engine::with_profiles(
+                EngineParams::default(),
+                Profile::new(),
+                p.clone(),
+                prof.clone(),
+            );
+            e.on_unlock(0);
+            e
+        };
+        let held = &u.train[f];
+        let mut e = fresh();
+        e.on_unlock(held.first().map_or(0, |a| a.start_us));
+        let false_locks = mouse_takeover::feed(&mut e, held).len();
+        let prefix = &held[..held.len().min(100)];
+        let trials: Vec<(Option<usize>, usize)> = users
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != ui)
+            .flat_map(|(_, o)| chunks_of(o))
+            .enumerate()
+            .filter(|(k, _)| k % nf == f)
+            .map(|(_, c)| {
+                let t = mouse_takeover::takeover(&mut fresh(), prefix, c);
+                (t.lock_after, t.len)
+            })
+            .collect();
+        (ui, gen, imp, (false_locks, held.len()), trials)
     });
     let mut all = (Vec::new(), Vec::new());
     let mut single = (Vec::new(), Vec::new());
     let mut per_user: BTreeMap<usize, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
-    for (ui, gen, imp) in &res {
+    let (mut fl, mut fl_n) = (0usize, 0usize);
+    let mut trials = Vec::new();
+    for (ui, gen, imp, (l, n), t) in &res {
+        fl += l;
+        fl_n += n;
+        trials.extend_from_slice(t);
         let pu = per_user.entry(*ui).or_default();
         for e in gen {
             single.0.extend_from_slice(e);
@@ -331,5 +441,14 @@ pub fn cross_validate(users: &[Prepared], p: &PointerParams, threads: usize) -> 
         genuine_evidence_mean_sd: (mean(&single.0), crate::eval::metrics::sd(&single.0)),
         genuine_score_mean_sd: (mean(&all.0), crate::eval::metrics::sd(&all.0)),
         impostor_score_mean_sd: (mean(&all.1), crate::eval::metrics::sd(&all.1)),
+        policy_false_locks_per_10k: (fl_n > 0).then(|| fl as f64 * 1e4 / fl_n as f64),
+        policy_detected: (!trials.is_empty())
+            .then(|| trials.iter().filter(|t| t.0.is_some()).count() as f64 / trials.len() as f64),
+        policy_actions_to_lock_median: crate::eval::metrics::median(
+            &trials
+                .iter()
+                .map(|t| t.0.unwrap_or(t.1) as f64)
+                .collect::<Vec<_>>(),
+        ),
     }
 }

@@ -1,9 +1,11 @@
-//! `typewarden evaluate balabit`: loading, the test protocol or the cross-validation, the
-//! JSON/text output and the DET plot. Progress goes to stderr, results to stdout.
+//! `typewarden evaluate balabit` and `balabit-takeover`: loading, the test protocol, the
+//! cross-validation or the takeover, the JSON/text output and the DET plot. Progress goes
+//! to stderr, results to stdout.
 
 use crate::engine::pointer::PointerParams;
-use crate::eval::cli::{merge, print_text, to_value, EvaluateArgs};
-use crate::eval::{balabit, mouse, plot, EvalError};
+use crate::engine::EngineParams;
+use crate::eval::cli::{merge, print_text, to_value, EvaluateArgs, Protocol};
+use crate::eval::{balabit, mouse, mouse_takeover, plot, EvalError};
 use serde_json::json;
 use std::path::Path;
 use std::time::Instant;
@@ -30,12 +32,22 @@ pub fn run(args: &EvaluateArgs, dir: &Path) -> Result<(), EvalError> {
     let prepared = mouse::prepare(&users, &p, args.threads);
     drop(users);
     eprintln!("balabit: {} users segmented", prepared.len());
+    let takeover = args.protocol == Protocol::BalabitTakeover;
+    let ep = EngineParams::default();
     let mut out = json!({
-        "protocol": if args.cv { "balabit-cv" } else { "balabit" },
+        "protocol": match (takeover, args.cv) {
+            (true, _) => "balabit-takeover",
+            (false, true) => "balabit-cv",
+            (false, false) => "balabit",
+        },
         "pointer_config_hash": p.hash_hex(),
         "data": dir.display().to_string(),
     });
-    if args.cv {
+    if takeover {
+        out["config_hash"] = json!(ep.hash_hex());
+        let rep = mouse_takeover::evaluate(&ep, &p, &prepared, args.threads, true);
+        merge(&mut out, to_value(&rep));
+    } else if args.cv {
         merge(
             &mut out,
             to_value(&mouse::cross_validate(&prepared, &p, args.threads)),

@@ -41,6 +41,14 @@ pub struct PointerParams {
     pub stratum_shrink_n: f64,
     /// Calibrated per-action evidence is clipped to ±this (as keystroke evidence is).
     pub evidence_cap: f64,
+    /// Weight of one action's evidence in the policy (see `docs/evaluation.md`): pointer
+    /// evidence is strongly correlated within a stretch of work (a session's task shifts
+    /// every action alike), so one action is worth less than one independent observation.
+    pub evidence_weight: f64,
+    /// Subtracted from an action's calibrated evidence before the weight: a margin for the
+    /// owner's day-to-day drift (a session's task shifts a person's pointing; the policy's
+    /// false-lock arithmetic assumes independent actions).
+    pub evidence_offset: f64,
     /// Kinds of action that give evidence (all kinds are learned). Stationary clicks and
     /// scrolls carry little of a person (their cross-validated single-action AUC is near
     /// chance) and would dilute the movements' evidence, so by default they are not scored.
@@ -72,6 +80,8 @@ impl Default for PointerParams {
             sd_floor: 0.05,
             stratum_shrink_n: 50.0,
             evidence_cap: 2.0,
+            evidence_weight: 0.35,
+            evidence_offset: 0.25,
             scored: vec![
                 ActionKind::Move,
                 ActionKind::PointClick,

@@ -255,7 +255,8 @@ impl PointerProfile {
         let cap = p.evidence_cap;
         Some(PointerScore {
             stat: s,
-            evidence: ((s - m.calib.mean) / sd).clamp(-cap, cap),
+            evidence: p.evidence_weight
+                * (((s - m.calib.mean) / sd).clamp(-cap, cap) - p.evidence_offset),
         })
     }
 
