@@ -7,9 +7,10 @@
 //!
 //! Invariants:
 //! - every wakeup drains the fd to `EAGAIN` (yielding to other tasks between batches), so no
-//!   frame waits for the next keystroke (F32); `EAGAIN`/`EINTR` are normal, not errors; a
-//!   node whose pointer is read waits 4 ms after a batch before reading again, so a fast
-//!   mouse costs a few hundred wakeups a second, not one per report (issue 8);
+//!   frame waits for the next keystroke (F32); `EAGAIN`/`EINTR` are normal, not errors;
+//! - a node whose pointer is read, once events arrive, is taken off the runtime's epoll and
+//!   read every 4 ms until a read finds nothing (`reader_busy`), so a 1–8 kHz mouse costs
+//!   250 wakeups a second while it moves and none while it rests (issue 8);
 //! - after `SYN_DROPPED`, events up to the next `SYN_REPORT` go to the cleaner (which
 //!   discards them), the rest of that read is discarded too, and the key state is re-read with
 //!   `EVIOCGKEY` (which also flushes the kernel queue's stale key events) and handed to
@@ -38,8 +39,6 @@ use tokio::time::Instant;
 const BATCH: usize = 64;
 /// Reads per wakeup before yielding to other tasks (the loop then continues draining).
 const READS_PER_YIELD: usize = 16;
-/// How long a node whose pointer is read lets events queue between reads (see `main`).
-const POINTER_COALESCE: Duration = Duration::from_millis(4);
 /// Consecutive zero-progress wakeups before backing off, and before giving up.
 const ZERO_BACKOFF_AFTER: u32 = 4;
 const ZERO_GIVE_UP: u32 = 64;
@@ -185,10 +184,7 @@ async fn run_inner(
         pointer,
         pout: Vec::new(),
     };
-    let exit = match sys::async_readable(fd) {
-        Ok(afd) => lp.main(&afd, initial, &tx).await,
-        Err(e) => ReaderExit::Error(e.raw_os_error().unwrap_or(0)),
-    };
+    let exit = lp.run(fd, initial, &tx).await;
     let gone = monotonic_us();
     lp.cleaner.remove(gone, &mut lp.out);
     if let Some(tap) = &mut lp.pointer {
@@ -205,10 +201,19 @@ async fn run_inner(
     }
 }
 
+/// Why the readiness loop returned.
+enum Flow {
+    /// The reader ends.
+    Exit(ReaderExit),
+    /// A node whose pointer is read is busy: read it by polling (`reader_busy`).
+    Busy,
+}
+
 impl Loop {
-    async fn main(
+    /// Readiness-driven reading, switching to polling while a pointer is busy (issue 8).
+    async fn run(
         &mut self,
-        afd: &AsyncFd<OwnedFd>,
+        fd: OwnedFd,
         initial: Snapshot,
         tx: &Sender<InputEvent>,
     ) -> ReaderExit {
@@ -216,8 +221,41 @@ impl Loop {
         self.stats.resyncs += 1;
         self.cleaner
             .resync(down_codes(&initial.keys), initial.t_us, &mut self.out);
+        let mut fd = fd;
+        loop {
+            let afd = match sys::async_readable(fd) {
+                Ok(afd) => afd,
+                Err(e) => return ReaderExit::Error(e.raw_os_error().unwrap_or(0)),
+            };
+            match self.main(&afd, tx).await {
+                Flow::Exit(exit) => return exit,
+                Flow::Busy => {
+                    // Deregistered: while polling, no event wakes the runtime thread.
+                    fd = afd.into_inner();
+                    if let Err(exit) = self.busy(&fd, tx).await {
+                        return exit;
+                    }
+                }
+            }
+        }
+    }
+
+    /// When the quiet-device timer is due: a held-back release (F32) or a pointer action
+    /// a pause will close.
+    fn due(&self) -> Option<Instant> {
+        let key = self.last_key_us.map(|t| {
+            let due = t + self.params.chatter_us + 1_000 - monotonic_us();
+            Instant::now() + Duration::from_micros(due.clamp(0, 10_000_000) as u64)
+        });
+        match (key, self.pointer_due()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    async fn main(&mut self, afd: &AsyncFd<OwnedFd>, tx: &Sender<InputEvent>) -> Flow {
         let mut zero = 0u32;
-        let mut flush_at: Option<Instant> = None;
+        let mut flush_at: Option<Instant> = self.due();
         loop {
             let woke = tokio::select! {
                 r = afd.readable() => Some(r),
@@ -235,12 +273,12 @@ impl Loop {
                     }
                     flush_at = self.pointer_due();
                     if !self.send(tx).await {
-                        return ReaderExit::Closed;
+                        return Flow::Exit(ReaderExit::Closed);
                     }
                     continue;
                 }
                 Some(Ok(g)) => g,
-                Some(Err(e)) => return ReaderExit::Error(e.raw_os_error().unwrap_or(0)),
+                Some(Err(e)) => return Flow::Exit(ReaderExit::Error(e.raw_os_error().unwrap_or(0))),
             };
             let before = self.stats.events;
             self.stats.wakeups += 1;
@@ -248,41 +286,26 @@ impl Loop {
             match self.drain(afd.get_ref(), tx).await {
                 Ok(true) => guard.clear_ready(),
                 Ok(false) => {}
-                Err(exit) => return exit,
+                Err(exit) => return Flow::Exit(exit),
             }
             if !self.send(tx).await {
-                return ReaderExit::Closed;
+                return Flow::Exit(ReaderExit::Closed);
             }
             if self.stats.events > before {
                 zero = 0;
-                if let Some(t) = self.last_key_us {
-                    let due = t + self.params.chatter_us + 1_000 - monotonic_us();
-                    flush_at = Some(
-                        Instant::now() + Duration::from_micros(due.clamp(0, 10_000_000) as u64),
-                    );
-                }
-                flush_at = match (flush_at, self.pointer_due()) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
                 if self.pointer.is_some() {
-                    // A 1–8 kHz mouse makes the node readable once per report; reading it
-                    // at most every POINTER_COALESCE lets reports queue in the kernel
-                    // buffer (≥ 128 events for a mouse, `evdev_compute_buffer_size`: 16 ms
-                    // at 8,000 events/s) and costs one wakeup per batch instead of one per
-                    // report. Stamps are the kernel's, so timing is unchanged; nothing
-                    // waits on us (passive reader), so no input latency is added.
-                    tokio::time::sleep(POINTER_COALESCE).await;
+                    return Flow::Busy;
                 }
+                flush_at = self.due();
                 continue;
             }
             if hup {
-                return ReaderExit::Gone;
+                return Flow::Exit(ReaderExit::Gone);
             }
             zero += 1;
             self.stats.zero_progress += 1;
             if zero >= ZERO_GIVE_UP {
-                return ReaderExit::Stalled;
+                return Flow::Exit(ReaderExit::Stalled);
             }
             if zero >= ZERO_BACKOFF_AFTER {
                 tokio::time::sleep(Duration::from_millis(
@@ -385,6 +408,9 @@ impl Loop {
         true
     }
 }
+
+#[path = "reader_busy.rs"]
+mod busy;
 
 #[cfg(test)]
 #[path = "reader_tests.rs"]
