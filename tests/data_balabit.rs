@@ -31,7 +31,10 @@ fn balabit_loads_completely_and_segments_into_every_kind() {
     };
     assert_eq!(users.len(), 10);
     assert_eq!(users.iter().map(|u| u.train.len()).sum::<usize>(), 65);
-    let test: Vec<bool> = users.iter().flat_map(|u| u.test.iter().map(|t| t.1)).collect();
+    let test: Vec<bool> = users
+        .iter()
+        .flat_map(|u| u.test.iter().map(|t| t.1))
+        .collect();
     assert_eq!(test.len(), 816);
     assert_eq!(test.iter().filter(|&&i| i).count(), 405);
     let p = PointerParams::default();

@@ -229,3 +229,41 @@ fn f14_removing_the_mouse_re_verifies_and_a_locked_session_ignores_pointing() {
     let d = point(&mut e, &pointer_events(&raw, 3), PointerSource::Physical);
     assert!(d.is_empty() && e.pointer_profile() == &snapshot);
 }
+
+#[test]
+fn pointing_between_typing_is_not_an_idle_gap() {
+    // 40 s without a keystroke but with the mouse in use: the next keystroke does not
+    // re-verify (an idle gap needs a pause in both); 40 s with neither does.
+    let mut alice = Typist::new(11, 1.0);
+    let keys = enrolled(&mut alice, 3000).profile().clone();
+    let mut owner = Mouser::new(3);
+    let (p, _) = pointer_enrolled(&mut owner, 900);
+    let run = |with_pointing: bool| {
+        let mut e = Engine::with_profiles(
+            EngineParams::default(),
+            keys.clone(),
+            PointerParams::default(),
+            p.pointer_profile().clone(),
+        );
+        e.on_unlock(0);
+        let mut alice = Typist::new(11, 1.0);
+        alice.type_keys(3000, 0);
+        let first = alice.type_keys(300, 1_000_000);
+        let end = common::typist::end_of(&first);
+        feed(&mut e, &timing(&first, 1), SourceKind::Keyboard);
+        if with_pointing {
+            let (raw, _) = Mouser::new(3).actions(25, end + 1_000_000);
+            point(&mut e, &pointer_events(&raw, 2), PointerSource::Physical);
+        }
+        let level = e.policy().level();
+        let next = alice.type_keys(1, end + 40_000_000);
+        feed(&mut e, &timing(&next, 1), SourceKind::Keyboard);
+        (level, e.policy().level())
+    };
+    let (_, idle) = run(false);
+    // Re-verification raises suspicion to half the lock level (this keystroke's own
+    // evidence then moves it a little).
+    assert!(idle > 0.4, "40 s of nothing re-verifies: {idle}");
+    let (before, after) = run(true);
+    assert!(after < 0.25 && after <= before + 0.1, "{before} → {after}");
+}

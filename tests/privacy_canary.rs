@@ -251,7 +251,11 @@ fn pointer_data_of_a_composite_node_never_contains_the_canary() {
         tap.push(e, &mut out);
     }
     tap.finish(t1, &mut out);
-    assert!(out.len() > 10, "the pointer path saw the touchpad: {}", out.len());
+    assert!(
+        out.len() > 10,
+        "the pointer path saw the touchpad: {}",
+        out.len()
+    );
     let p = PointerParams::default();
     let mut prof = PointerProfile::new();
     for e in &out {

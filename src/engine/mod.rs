@@ -340,7 +340,9 @@ impl Engine {
         let device = self.devices[dev].id;
         let idle_us = (self.params.idle_reverify_s * 1e6) as i64;
         if let Some((t, d)) = self.last_key {
-            if ks.press_us - t >= idle_us || d != device {
+            // Pointing in between is activity too: only a gap in both is idle.
+            let last = self.pointer.last_end_us().map_or(t, |p| p.max(t));
+            if ks.press_us - last >= idle_us || d != device {
                 self.policy.reverify();
                 self.adapter.discard();
             }

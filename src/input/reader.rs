@@ -211,12 +211,7 @@ enum Flow {
 
 impl Loop {
     /// Readiness-driven reading, switching to polling while a pointer is busy (issue 8).
-    async fn run(
-        &mut self,
-        fd: OwnedFd,
-        initial: Snapshot,
-        tx: &Sender<InputEvent>,
-    ) -> ReaderExit {
+    async fn run(&mut self, fd: OwnedFd, initial: Snapshot, tx: &Sender<InputEvent>) -> ReaderExit {
         // F09: keys already down at open have no usable press time.
         self.stats.resyncs += 1;
         self.cleaner
@@ -278,7 +273,9 @@ impl Loop {
                     continue;
                 }
                 Some(Ok(g)) => g,
-                Some(Err(e)) => return Flow::Exit(ReaderExit::Error(e.raw_os_error().unwrap_or(0))),
+                Some(Err(e)) => {
+                    return Flow::Exit(ReaderExit::Error(e.raw_os_error().unwrap_or(0)))
+                }
             };
             let before = self.stats.events;
             self.stats.wakeups += 1;
