@@ -5,7 +5,7 @@
 //! - [`timing`]: the cleaned timing events the engine consumes;
 //! - [`clean`]: the per-device cleaning state machine;
 //! - [`caps`]: device identity and capability bitmaps (live or recorded);
-//! - [`pointer`]: pointer events aggregated into samples and segmented into actions.
+//! - [`pointer`](mod@pointer): pointer events aggregated into samples and segmented into actions.
 
 pub mod caps;
 pub mod clean;

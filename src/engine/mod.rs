@@ -1,7 +1,7 @@
 //! The biometric engine: cleaned timing events in, trust decisions out.
 //!
 //! Owns: per-device feature chains and injection detectors, the profile, the policy and the
-//! adaptation delay line, and the pointer modality's state ([`pointer`]); [`Engine`] is the
+//! adaptation delay line, and the pointer modality's state ([`pointer`](mod@pointer)); [`Engine`] is the
 //! facade the daemon and `evaluate` both drive.
 //!
 //! Invariants:

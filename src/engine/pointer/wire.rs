@@ -5,8 +5,8 @@
 //!
 //! Invariants: only aggregates (per surface and kind: count, mean vector, covariance, the
 //! direction strata's means and variances, calibration), rounded to four significant digits;
-//! models and strata never used are left out, so the file stays small (about 40 KB with every
-//! mouse model in use, see `benches/pointer.rs`); loading rejects a wrong version, unknown
+//! models and strata never used are left out, so the file stays small (about 60 KB with every
+//! model of mouse and touchpad in use, see `benches/pointer.rs`); loading rejects a wrong version, unknown
 //! models, wrong lengths and non-finite or negative statistics, and never quotes content.
 
 use super::features::dim;
