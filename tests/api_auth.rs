@@ -35,7 +35,7 @@ async fn with_alice() -> Option<ApiEnv> {
     store
         .save(
             &Identity::Uid(ALICE),
-            &StoredProfile(engine.profile().clone()),
+            &StoredProfile::from(engine.profile().clone()),
         )
         .unwrap();
     env.logind.add_session("c1", "seat0", ALICE, "alice").await;

@@ -31,7 +31,7 @@ async fn with_alice() -> Option<ApiEnv> {
         .unwrap()
         .save(
             &Identity::Uid(ALICE),
-            &StoredProfile(engine.profile().clone()),
+            &StoredProfile::from(engine.profile().clone()),
         )
         .unwrap();
     env.logind.add_session("c1", "seat0", ALICE, "alice").await;

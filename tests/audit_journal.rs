@@ -197,7 +197,7 @@ fn receiver_gone_mid_run_then_back() {
     emit_all(&h, &[device_event(0), device_event(1)]);
     assert_eq!(
         recv_fields(&r)[5].1,
-        "Monitoring keyboard \"kbd-0\" (usb) on seat0"
+        "Monitoring input device \"kbd-0\" (usb) on seat0"
     );
     recv_fields(&r);
     drop(r); // the path stays: sends now fail with ECONNREFUSED

@@ -2,10 +2,13 @@
 //! devices and cleaned typing in, actions out. Pure: no bus, no files, an injected clock.
 
 mod common;
+#[path = "common/mouser.rs"]
+mod mouser;
 
 use common::typist::{end_of, enrolled, timing, Typist};
 use typewarden::config::Mode;
 use typewarden::core::caps::InputId;
+use typewarden::core::pointer::{PointerEvent, PointerTap, SegmentParams};
 use typewarden::core::timing::DeviceId;
 use typewarden::daemon::{Action, Brain, Event, Now, Resolved, Settings};
 use typewarden::input::classify::{CapsKind, Classification, DeviceClass};
@@ -20,6 +23,7 @@ fn settings(mode: Mode) -> Settings {
     Settings {
         mode,
         engine: Default::default(),
+        pointer: Default::default(),
         settle_ms: 0,
         false_lock_window_ms: 60_000,
         lock_confirm_timeout_ms: 2000,
@@ -47,14 +51,27 @@ fn session(id: &str, uid: u32, user: &str) -> SessionInfo {
 }
 
 fn keyboard(id: u32) -> Event {
+    device(
+        id,
+        "Test Keyboard",
+        DeviceClass::Keyboard,
+        CapsKind::Keyboard,
+    )
+}
+
+fn mouse(id: u32) -> Event {
+    device(id, "Test Mouse", DeviceClass::Pointer, CapsKind::Pointer)
+}
+
+fn device(id: u32, name: &str, class: DeviceClass, caps_kind: CapsKind) -> Event {
     Event::Input(InputEvent::DeviceAdded(Box::new(DeviceAdded {
         id: DeviceId(id),
         devnode: "/dev/input/event3".into(),
-        name: "Test Keyboard".into(),
+        name: name.into(),
         input_id: InputId::default(),
         classification: Classification {
-            class: DeviceClass::Keyboard,
-            caps_kind: CapsKind::Keyboard,
+            class,
+            caps_kind,
             scored: true,
             reason: "test".into(),
         },
@@ -116,7 +133,7 @@ fn with_alice(mode: Mode) -> Brain {
         "{acts:?}"
     );
     let profile = enrolled(&mut Typist::new(11, 1.0), 3000).profile().clone();
-    b.install(Identity::Uid(1000), Some(profile), now(0, 0));
+    b.install(Identity::Uid(1000), Some(profile.into()), now(0, 0));
     b
 }
 
@@ -214,6 +231,75 @@ fn a_probable_false_lock_is_audited_and_backs_off() {
     assert_eq!(audits(&acts), vec!["probable_false_lock"]);
     let level_after = b.engines().next().unwrap().1.policy().lock_level();
     assert!(level_after > level_before, "{level_before} → {level_after}");
+}
+
+/// Feeds `who`'s pointing as device `id` (through the reader's aggregation) at `t0_us`.
+fn point_as(b: &mut Brain, who: &mut mouser::Mouser, n: usize, t0_us: i64) -> (Vec<Action>, i64) {
+    let (raw, end) = who.actions(n, t0_us);
+    let mut tap = PointerTap::new(DeviceId(2), SegmentParams::default());
+    let mut evs = Vec::new();
+    for e in &raw {
+        while let Some(d) = tap.deadline().filter(|&d| d <= e.time_us) {
+            tap.flush(d, &mut evs);
+        }
+        tap.push(e, &mut evs);
+    }
+    tap.flush(end, &mut evs);
+    let mut out = Vec::new();
+    for ev in evs {
+        let t = match &ev {
+            PointerEvent::Action { action, .. } => action.end_us,
+            PointerEvent::Cut { t_us, .. } => *t_us,
+        };
+        out.extend(b.handle(Event::Input(InputEvent::Pointer(ev)), now(100_000, t)));
+    }
+    (out, end)
+}
+
+#[test]
+fn a_session_used_only_with_the_mouse_enrolls_and_locks_a_pointing_impostor() {
+    let mut b = Brain::new(settings(Mode::Enforce));
+    let added = b.handle(mouse(2), now(0, 0));
+    assert_eq!(
+        audits(&added),
+        vec!["device_added"],
+        "a mouse is now monitored"
+    );
+    activate(&mut b, session("c1", 1000, "alice"), now(0, 0));
+    let acts = b.install(Identity::Uid(1000), None, now(0, 0));
+    assert_eq!(audits(&acts), vec!["degraded_protection"], "in training");
+    let mut alice = mouser::Mouser::new(3);
+    let (acts, end) = point_as(&mut b, &mut alice, 900, 1_000_000);
+    assert!(locks(&acts).is_empty(), "{:?}", audits(&acts));
+    assert!(
+        audits(&acts).contains(&"protection_restored"),
+        "the pointer profile decides: {:?}",
+        audits(&acts)
+    );
+    let (acts, end) = point_as(&mut b, &mut alice, 300, end + 1_000_000);
+    assert!(
+        locks(&acts).is_empty(),
+        "owner pointing: {:?}",
+        audits(&acts)
+    );
+    let (acts, _) = point_as(&mut b, &mut mouser::Mouser::new(41), 200, end + 5_000_000);
+    assert_eq!(locks(&acts), vec!["c1".to_string()]);
+    let detected = acts.iter().find_map(|a| match a {
+        Action::Audit(e) if e.kind().name() == "impostor_detected" => Some(format!("{e:?}")),
+        _ => None,
+    });
+    assert!(
+        detected.as_deref().is_some_and(|d| d.contains("pointer")),
+        "device class: {detected:?}"
+    );
+    // What is saved holds both profiles.
+    let saved = b.shutdown();
+    let stored = saved.iter().find_map(|a| match a {
+        Action::Save(_, p) => Some(p),
+        _ => None,
+    });
+    let p = stored.expect("the profile is saved");
+    assert!(p.pointer.is_mature() && !p.keys.is_mature());
 }
 
 /// `PrepareForSleep(true)` then `(false)`; returns what the core asked for before sleeping.

@@ -22,6 +22,7 @@ fn settings(mode: Mode) -> Settings {
     Settings {
         mode,
         engine: Default::default(),
+        pointer: Default::default(),
         settle_ms: 0,
         false_lock_window_ms: 60_000,
         lock_confirm_timeout_ms: 2000,
@@ -84,7 +85,7 @@ fn with_alice(mode: Mode) -> Brain {
     b.handle(keyboard(), at(0, 0));
     activate(&mut b, "c1", at(0, 0));
     let profile = enrolled(&mut Typist::new(11, 1.0), 3000).profile().clone();
-    b.install(ALICE, Some(profile), at(0, 0));
+    b.install(ALICE, Some(profile.into()), at(0, 0));
     b
 }
 

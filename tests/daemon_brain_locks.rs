@@ -76,6 +76,7 @@ fn alice(kind: SessionType) -> (Brain, Vec<Action>) {
     let mut b = Brain::new(Settings {
         mode: Mode::Enforce,
         engine: Default::default(),
+        pointer: Default::default(),
         settle_ms: 0,
         false_lock_window_ms: 60_000,
         lock_confirm_timeout_ms: 2000,
@@ -84,7 +85,7 @@ fn alice(kind: SessionType) -> (Brain, Vec<Action>) {
     b.handle(keyboard(), at(0));
     let mut acts = activate(&mut b, session("c1", kind));
     let profile = enrolled(&mut Typist::new(11, 1.0), 3000).profile().clone();
-    acts.extend(b.install(ALICE, Some(profile), at(0)));
+    acts.extend(b.install(ALICE, Some(profile.into()), at(0)));
     (b, acts)
 }
 

@@ -252,7 +252,7 @@ async fn keystrokes_are_decided_while_a_save_is_stuck_and_shutdown_waits_for_it(
     assert_eq!(evs.last().map(String::as_str), Some("daemon_stopping"));
     let store = Store::open(&state).unwrap();
     match store.load::<StoredProfile>(&Identity::Uid(1000)).unwrap() {
-        LoadOutcome::Loaded(p) => assert!(p.0.is_mature()),
+        LoadOutcome::Loaded(p) => assert!(p.keys.is_mature()),
         other => panic!("profile not saved: {other:?}"),
     }
 }

@@ -519,7 +519,7 @@ fn a_profile_from_the_first_engine_recalibrates_instead_of_locking_its_owner() {
     let payload = serde_json::to_vec(&v1).unwrap();
     let migrated = StoredProfile::migrate(1, &payload)
         .expect("version 1 migrates")
-        .0;
+        .keys;
     assert!(!migrated.is_mature());
     let mut e = Engine::with_profile(EngineParams::default(), migrated);
     let t0 = 120_000_000_000;

@@ -41,7 +41,7 @@ fn payload() -> &'static [u8] {
     static P: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     P.get_or_init(|| {
         let e = enrolled(&mut Typist::new(11, 1.0), 3000);
-        serde_json::to_vec(&StoredProfile(e.profile().clone())).unwrap()
+        serde_json::to_vec(&StoredProfile::from(e.profile().clone())).unwrap()
     })
 }
 
@@ -64,7 +64,7 @@ fn load(bytes: &[u8]) -> LoadOutcome<StoredProfile> {
 
 /// A loaded profile must be usable: scoring typing with it never panics.
 fn exercise(p: StoredProfile) {
-    let mut e = Engine::with_profile(Default::default(), p.0);
+    let mut e = Engine::with_profiles(Default::default(), p.keys, Default::default(), p.pointer);
     e.on_unlock(0);
     let keys = Typist::new(29, 1.0).type_keys(300, 1_000_000);
     let mut out = Vec::new();

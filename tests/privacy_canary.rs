@@ -246,6 +246,61 @@ fn errors_about_a_corrupted_canary_do_not_quote_it() {
     assert_no_canary("stdout", &stdout);
 }
 
+#[test]
+fn pointer_data_of_a_composite_node_never_contains_the_canary() {
+    // The canary typed on a keyboard with a built-in touchpad: the same node also sends
+    // motion and clicks between the keys. What the pointer path produces (actions, their
+    // debug form, the profile learned from them) must hold none of the typing.
+    use typewarden::core::event::{RawEvent, EV_KEY, EV_REL, EV_SYN};
+    use typewarden::core::pointer::{PointerEvent, PointerTap, SegmentParams};
+    use typewarden::core::timing::DeviceId;
+    use typewarden::engine::pointer::wire::PointerProfileFile;
+    use typewarden::engine::pointer::{PointerParams, PointerProfile};
+    let trace = typewarden::trace::load(&fixture()).expect("canary fixture parses");
+    let keys = &trace.devices[0].events;
+    let (t0, t1) = (keys[0].time_us, keys[keys.len() - 1].time_us);
+    let mut evs: Vec<RawEvent> = keys.clone();
+    let mut t = t0;
+    let mut i = 0i64;
+    while t < t1 {
+        // Movements of 12 frames every 1.5 s, then a click, across the typing.
+        for k in 0..12 {
+            let tt = t + k * 8_000;
+            evs.push(RawEvent::new(tt, EV_REL, 0, 3 + (i % 5) as i32));
+            evs.push(RawEvent::new(tt, EV_REL, 1, -2));
+            evs.push(RawEvent::new(tt, EV_SYN, 0, 0));
+        }
+        evs.push(RawEvent::new(t + 200_000, EV_KEY, 0x110, 1));
+        evs.push(RawEvent::new(t + 200_000, EV_SYN, 0, 0));
+        evs.push(RawEvent::new(t + 290_000, EV_KEY, 0x110, 0));
+        evs.push(RawEvent::new(t + 290_000, EV_SYN, 0, 0));
+        t += 1_500_000;
+        i += 1;
+    }
+    evs.sort_by_key(|e| e.time_us);
+    let mut tap = PointerTap::new(DeviceId(1), SegmentParams::default());
+    let mut out = Vec::new();
+    for e in &evs {
+        tap.push(e, &mut out);
+    }
+    tap.finish(t1, &mut out);
+    assert!(
+        out.len() > 10,
+        "the pointer path saw the touchpad: {}",
+        out.len()
+    );
+    let p = PointerParams::default();
+    let mut prof = PointerProfile::new();
+    for e in &out {
+        if let PointerEvent::Action { action, .. } = e {
+            prof.learn(action, &p);
+        }
+    }
+    assert_no_canary("pointer events (debug)", format!("{out:?}").as_bytes());
+    let json = serde_json::to_vec(&PointerProfileFile::from(&prof)).expect("json");
+    assert_no_canary("pointer profile", &json);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daemon_its_profile_audit_records_and_api_replies_never_contain_the_canary() {
     let Some(mut env) = api_env::ApiEnv::start().await else {

@@ -84,13 +84,13 @@ pub enum AuditEvent {
         subject: Option<Subject>,
         session: Option<SessionRef>,
     },
-    /// A keyboard is now monitored.
+    /// A keyboard or pointer is now monitored.
     DeviceAdded {
         device: DeviceName,
         device_class: Token,
         seat: SeatId,
     },
-    /// A monitored keyboard went away.
+    /// A monitored keyboard or pointer went away.
     DeviceRemoved { device: DeviceName, seat: SeatId },
     /// An input device is not monitored.
     DeviceIgnored {

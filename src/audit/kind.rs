@@ -71,9 +71,9 @@ kinds! {
     ProbableFalseLock = "probable_false_lock", "e4c57331bd7a4f0a84f62b9e17834202", Notice;
     /// Typing arrived from a virtual (injecting) device.
     InjectedTyping = "injected_typing", "2cf7d43346364e5e936d0123bb292cdd", Warning;
-    /// A keyboard is now monitored.
+    /// A keyboard or pointer is now monitored.
     DeviceAdded = "device_added", "f74ac3a987924482b476a929e52352da", Info;
-    /// A monitored keyboard went away.
+    /// A monitored keyboard or pointer went away.
     DeviceRemoved = "device_removed", "2826b5b3a72a4f72a856e37a304f841f", Info;
     /// An input device is not monitored.
     DeviceIgnored = "device_ignored", "27199f80cb6c42ccb36af05f921813c6", Info;

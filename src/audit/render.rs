@@ -226,12 +226,12 @@ impl AuditEvent {
                 f.add("TYPEWARDEN_DEVICE", device)
                     .add("TYPEWARDEN_DEVICE_CLASS", device_class);
                 f.add("TYPEWARDEN_SEAT", seat);
-                format!("Monitoring keyboard \"{device}\" ({device_class}) on {seat}")
+                format!("Monitoring input device \"{device}\" ({device_class}) on {seat}")
             }
             E::DeviceRemoved { device, seat } => {
                 f.add("TYPEWARDEN_DEVICE", device)
                     .add("TYPEWARDEN_SEAT", seat);
-                format!("Keyboard \"{device}\" on {seat} removed")
+                format!("Input device \"{device}\" on {seat} removed")
             }
             E::DeviceIgnored { device, reason } => {
                 f.add("TYPEWARDEN_DEVICE", device)

@@ -21,6 +21,7 @@ fn defaults_set_every_key_to_the_documented_value() {
         }
     );
     assert_eq!(c.engine, EngineParams::default());
+    assert_eq!(c.pointer, PointerParams::default());
     assert_eq!(c.session, SessionConfig::default());
     assert_eq!(c.policy, PolicyConfig::default());
     assert_eq!(c.sources(), [Source::Builtin]);
@@ -92,13 +93,19 @@ fn hash_depends_on_values_only() {
         r#""adapt_max_shift_sd":1.0,"adapt_full_n":200.0,"adapt_unlock_keystrokes":200,"#,
         r#""inject_latency_window":16,"inject_hold_window":24,"inject_min_hold_ms":8.0,"#,
         r#""inject_min_latency_ms":20.0,"inject_latency_sd_ms":3.0,"inject_hold_sd_ms":1.5,"#,
-        r#""lock_on_injection":true},"session":{"dbus_timeout_ms":2000,"#,
+        r#""lock_on_injection":true},"#,
+        r#""pointer":{"enabled":true,"pause_ms":500,"scroll_gap_ms":500,"drag_min":8,"#,
+        r#""min_steps":4,"shrink":0.2,"z_cap":3.0,"sd_floor":0.05,"stratum_shrink_n":50.0,"#,
+        r#""evidence_cap":2.0,"evidence_weight":0.35,"evidence_offset":0.25,"#,
+        r#""scored":["move","point_click","drag_drop"],"calibrate_after":40,"#,
+        r#""min_kind_actions":60,"min_enroll_actions":600,"n_cap":5000.0,"#,
+        r#""calibration_cap":400.0},"session":{"dbus_timeout_ms":2000,"#,
         r#""lock_confirm_timeout_ms":2000,"escalation":"log-only","settle_ms":2000,"#,
         r#""probable_false_lock_window_s":60,"identity":"logind-uid"},"#,
         r#""policy":{"exempt_users":[],"exempt_groups":[]}}"#,
     );
     assert_eq!(serde_json::to_string(&base).unwrap(), json);
-    let pinned = "sha256:bae27aaa64869088e6be2938633d09145e750b8904553e94702521488d48b45a";
+    let pinned = "sha256:bae5cc0cb77e4834b7edd40ea784cc6b1b9e443d786eb582038ac836da9ebe20";
     assert_eq!(base.hash(), pinned);
 }
 
@@ -126,6 +133,10 @@ fn every_section_key_has_a_documented_default() {
     assert_eq!(
         sorted(set(&layer.engine)),
         sorted(field_names::<EngineParams>())
+    );
+    assert_eq!(
+        sorted(set(&layer.pointer)),
+        sorted(field_names::<PointerParams>())
     );
     assert_eq!(
         sorted(set(&layer.session)),

@@ -9,6 +9,7 @@ use super::input::InputLayer;
 use super::policy::PolicyConfig;
 use super::section::{AnyTable, Part};
 use super::{ConfigError, Mode, Source};
+use crate::engine::pointer::PointerParams;
 use crate::engine::EngineParams;
 use crate::session::config::SessionConfig;
 use serde::Deserialize;
@@ -30,6 +31,8 @@ pub struct Layer {
     pub input: InputLayer,
     /// `[engine]`.
     pub engine: Part,
+    /// `[pointer]`.
+    pub pointer: Part,
     /// `[session]`.
     pub session: Part,
     /// `[policy]`.
@@ -49,6 +52,7 @@ struct RawFile {
     state_dir: Option<Spanned<String>>,
     input: Option<AnyTable>,
     engine: Option<AnyTable>,
+    pointer: Option<AnyTable>,
     session: Option<AnyTable>,
     policy: Option<AnyTable>,
 }
@@ -68,6 +72,7 @@ pub fn parse(source: Source, text: &str) -> Result<Layer, ConfigError> {
         state_dir: raw.state_dir.map(|d| cx.state_dir(d)).transpose()?,
         input: InputLayer::parse(file, &cx)?,
         engine: Part::parse::<EngineParams>(file, "engine", &[], &cx)?,
+        pointer: Part::parse::<PointerParams>(file, "pointer", &[], &cx)?,
         session: Part::parse::<SessionConfig>(file, "session", &[], &cx)?,
         policy: Part::parse::<PolicyConfig>(file, "policy", &[], &cx)?,
         source,

@@ -10,6 +10,7 @@ fn empty(source: Source) -> Layer {
         state_dir: None,
         input: InputLayer::default(),
         engine: Part::default(),
+        pointer: Part::default(),
         session: Part::default(),
         policy: Part::default(),
     }
@@ -81,7 +82,7 @@ fn errors_name_file_line_and_key() {
     );
     assert_eq!(
         err("x.y = 1\n"),
-        "t.toml:1: x: unknown key (valid keys: `mode`, `state_dir`, `input`, `engine`, `session`, `policy`)"
+        "t.toml:1: x: unknown key (valid keys: `mode`, `state_dir`, `input`, `engine`, `pointer`, `session`, `policy`)"
     );
 }
 

@@ -9,9 +9,9 @@
 //! Pure core, thin shell: [`parse`] turns one text into a validated [`Layer`], [`build`]
 //! merges layers into a [`Config`]; only [`load`] touches the file system.
 //!
-//! Sections: `[input]` (`input.rs`), `[engine]` (`engine.rs`), `[session]` (`session.rs`),
-//! `[policy]` (`policy.rs`); those backed by another module's serde struct go through the
-//! generic mechanism of `section.rs`.
+//! Sections: `[input]` (`input.rs`), `[engine]` (`engine.rs`), `[pointer]` (`pointer.rs`),
+//! `[session]` (`session.rs`), `[policy]` (`policy.rs`); those backed by another module's
+//! serde struct go through the generic mechanism of `section.rs`.
 //!
 //! Invariants: a [`Config`] has every key set and in range; any error stops startup and reads
 //! `file:line: key: what is wrong` (file-level problems: `file: what is wrong`).
@@ -22,6 +22,7 @@ mod error;
 mod input;
 mod layer;
 mod load;
+mod pointer;
 mod policy;
 mod section;
 mod session;
@@ -35,6 +36,7 @@ pub use policy::PolicyConfig;
 pub use section::Part;
 
 use crate::core::clean::CleanParams;
+use crate::engine::pointer::PointerParams;
 use crate::engine::EngineParams;
 use crate::session::config::SessionConfig;
 use input::InputMerge;
@@ -124,6 +126,8 @@ pub struct Config {
     pub input: InputConfig,
     /// `[engine]`: the biometric engine's operating point.
     pub engine: EngineParams,
+    /// `[pointer]`: the pointer modality (segmentation, model, enrollment).
+    pub pointer: PointerParams,
     /// `[session]`: logind timeouts, lock confirmation and escalation, identity.
     pub session: SessionConfig,
     /// `[policy]`: users and groups never locked.
@@ -161,14 +165,19 @@ pub fn build(layers: Vec<Layer>) -> Result<Config, ConfigError> {
     let mut sources = Vec::with_capacity(layers.len());
     let (mut mode, mut state_dir) = (None, None);
     let mut input = InputMerge::default();
-    let (mut engine, mut session, mut policy) =
-        (Merge::default(), Merge::default(), Merge::default());
+    let (mut engine, mut pointer, mut session, mut policy) = (
+        Merge::default(),
+        Merge::default(),
+        Merge::default(),
+        Merge::default(),
+    );
     for layer in layers {
         let file = layer.source.to_string();
         mode = layer.mode.or(mode);
         state_dir = layer.state_dir.or(state_dir);
         input.overlay(&file, layer.input);
         engine.overlay(&file, layer.engine);
+        pointer.overlay(&file, layer.pointer);
         session.overlay(&file, layer.session);
         policy.overlay(&file, layer.policy);
         sources.push(layer.source);
@@ -178,6 +187,7 @@ pub fn build(layers: Vec<Layer>) -> Result<Config, ConfigError> {
         state_dir,
         input: input.resolve()?,
         engine: engine.resolve("engine")?,
+        pointer: pointer.resolve("pointer")?,
         session: session.resolve("session")?,
         policy: policy.resolve("policy")?,
         sources,

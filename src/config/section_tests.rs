@@ -183,7 +183,7 @@ fn exemptions() {
     assert_eq!(
         one("exempt_users = [\"x\"]\n"),
         "t.toml:1: exempt_users: unknown key (valid keys: `mode`, `state_dir`, `input`, \
-         `engine`, `session`, `policy`)"
+         `engine`, `pointer`, `session`, `policy`)"
     );
 }
 

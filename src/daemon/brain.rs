@@ -6,9 +6,10 @@
 //!
 //! Invariants:
 //! - pure: no I/O and no clock; [`Now`] is injected. The shell executes the [`Action`]s;
-//! - typing is fed to an engine only while the gate of the device's seat allows it (a local,
-//!   active, unlocked `Class=user` session; never greeter, lock screen, remote or asleep),
-//!   and only to the engine of that seat's owner: two users' typing never mixes (F39);
+//! - typing and pointer actions are fed to an engine only while the gate of the device's
+//!   seat allows it (a local, active, unlocked `Class=user` session; never greeter, lock
+//!   screen, remote or asleep), and only to the engine of that seat's owner: two users'
+//!   input never mixes (F39);
 //! - a pause, and a system sleep, cut the device's chain before its next keystroke is fed,
 //!   so no hold or latency spans them (F18); after resume every engine re-verifies (F17);
 //! - at most one lock request per seat is in flight; monitor mode never requests one;
@@ -25,7 +26,8 @@ use crate::audit::fields::{DegradedReason, IgnoreReason, Mode as AuditMode, Seat
 use crate::audit::AuditEvent;
 use crate::config::Mode;
 use crate::core::timing::{CutReason, DeviceId, Edge, TimingEvent, TimingKind};
-use crate::engine::{Decision, Engine, EngineParams, LockReason, Profile, SourceKind};
+use crate::engine::pointer::{PointerParams, PointerSource};
+use crate::engine::{Decision, Engine, EngineParams, LockReason, SourceKind};
 use crate::input::classify::{Classification, DeviceClass};
 use crate::input::InputEvent;
 use crate::session::{
@@ -43,6 +45,8 @@ pub struct Settings {
     pub mode: Mode,
     /// The engine's operating point.
     pub engine: EngineParams,
+    /// The pointer modality's settings.
+    pub pointer: PointerParams,
     /// Pause after a session switch, resume or logind return (F39).
     pub settle_ms: u64,
     /// An unlock this soon after our confirmed lock is a probable false lock.
@@ -67,6 +71,8 @@ struct Device {
     name: String,
     seat: String,
     source: Option<SourceKind>,
+    /// How its pointer actions are treated; `None`: not fed.
+    pointer: Option<PointerSource>,
     /// Keystrokes were withheld (paused gate): cut the chain before the next one.
     needs_cut: bool,
 }
@@ -156,17 +162,20 @@ impl Brain {
     pub fn install(
         &mut self,
         identity: Identity,
-        profile: Option<Profile>,
+        profile: Option<StoredProfile>,
         now: Now,
     ) -> Vec<Action> {
-        let mut engine = match profile {
-            Some(p) => Engine::with_profile(self.s.engine.clone(), p),
-            None => Engine::new(self.s.engine.clone()),
-        };
+        let p = profile.unwrap_or_else(|| StoredProfile::from(crate::engine::Profile::new()));
+        let mut engine = Engine::with_profiles(
+            self.s.engine.clone(),
+            p.keys,
+            self.s.pointer.clone(),
+            p.pointer,
+        );
         // A session start is an unlock: grace period, trust from scratch.
         engine.on_unlock(now.us);
         let mut out = Vec::new();
-        if !engine.profile().is_mature() {
+        if !engine.deciding() {
             let owner = self
                 .owners
                 .values()
@@ -218,26 +227,30 @@ impl Brain {
             }
             InputEvent::DeviceAdded(d) => {
                 let source = source_kind(&d.classification);
+                let pointer = pointer_source(&d.classification, &self.s.pointer);
                 let device = audits::device(&d.name);
-                out.push(Action::Audit(match source {
-                    Some(_) => AuditEvent::DeviceAdded {
-                        device,
-                        device_class: class_token(d.classification.class),
-                        seat: seat_id(&d.seat),
-                    },
-                    None => AuditEvent::DeviceIgnored {
-                        device,
-                        reason: if d.classification.has_keyboard() {
-                            IgnoreReason::Excluded
-                        } else {
-                            IgnoreReason::NotKeyboard
+                out.push(Action::Audit(
+                    match source.or(pointer.map(|_| SourceKind::Keyboard)) {
+                        Some(_) => AuditEvent::DeviceAdded {
+                            device,
+                            device_class: class_token(d.classification.class),
+                            seat: seat_id(&d.seat),
+                        },
+                        None => AuditEvent::DeviceIgnored {
+                            device,
+                            reason: if d.classification.has_keyboard() {
+                                IgnoreReason::Excluded
+                            } else {
+                                IgnoreReason::NotKeyboard
+                            },
                         },
                     },
-                }));
+                ));
                 let dev = Device {
                     name: d.name.clone(),
                     seat: d.seat.clone(),
                     source,
+                    pointer,
                     needs_cut: false,
                 };
                 self.devices.insert(d.id, dev);
@@ -257,6 +270,7 @@ impl Brain {
                 }));
             }
             InputEvent::Timing(ev) => self.timing(ev, now, out),
+            InputEvent::Pointer(ev) => self.pointer(ev, now, out),
         }
     }
 
@@ -301,7 +315,8 @@ impl Brain {
         let identity = owner.resolved.identity.clone();
         self.progress(&identity, &info, out);
         for d in decisions {
-            self.decide(d, &identity, &info, &seat, &device, src, out);
+            let class = source_token(src);
+            self.decide(d, &identity, &info, &seat, &device, class, out);
         }
     }
 
@@ -332,7 +347,7 @@ impl Brain {
         info: &SessionInfo,
         seat: &str,
         device: &str,
-        src: SourceKind,
+        class: &'static str,
         out: &mut Vec<Action>,
     ) {
         let subject = audits::subject(info);
@@ -353,13 +368,21 @@ impl Brain {
                 self.save(identity, out);
                 self.degrade(DegradedReason::InTraining, Some(subject.uid), false, out);
             }
+            Decision::PointerMatured { .. } => {
+                // The audit trail has no pointer enrollment record yet; the policy now
+                // decides, which ends the in-training degradation if typing had not.
+                tracing::info!(uid = subject.uid, "pointer profile mature");
+                self.degrade(DegradedReason::InTraining, Some(subject.uid), false, out);
+            }
             Decision::Trust { .. } => {}
             Decision::Injection { .. } => out.push(Action::Audit(AuditEvent::InjectedTyping {
                 device: audits::device(device),
                 subject: Some(subject),
                 session: audits::session_ref(info),
             })),
-            Decision::Lock { reason, .. } => self.impostor(reason, identity, info, seat, src, out),
+            Decision::Lock { reason, .. } => {
+                self.impostor(reason, identity, info, seat, class, out)
+            }
         }
     }
 
@@ -369,7 +392,7 @@ impl Brain {
         identity: &Identity,
         info: &SessionInfo,
         seat: &str,
-        src: SourceKind,
+        class: &'static str,
         out: &mut Vec<Action>,
     ) {
         let (Some(user), Some(session)) = (self.users.get(identity), audits::session_ref(info))
@@ -378,7 +401,7 @@ impl Brain {
         };
         let policy = user.engine.policy();
         let class = match reason {
-            LockReason::Impostor => source_token(src),
+            LockReason::Impostor => class,
             LockReason::Injection => "injected",
         };
         out.push(Action::Audit(AuditEvent::ImpostorDetected {
@@ -529,7 +552,10 @@ impl Brain {
             u.dirty = false;
             out.push(Action::Save(
                 identity.clone(),
-                Box::new(StoredProfile(u.engine.profile().clone())),
+                Box::new(StoredProfile {
+                    keys: u.engine.profile().clone(),
+                    pointer: u.engine.pointer_profile().clone(),
+                }),
             ));
         }
     }
@@ -602,6 +628,21 @@ fn source_kind(c: &Classification) -> Option<SourceKind> {
     }
 }
 
+/// How the engine treats a device's pointer actions; `None`: not fed. Pointers and the
+/// pointer part of a composite are scored and learned unless excluded by config; a virtual
+/// pointer is scored, never learned (F26, as for virtual keyboards).
+fn pointer_source(c: &Classification, p: &PointerParams) -> Option<PointerSource> {
+    if !p.enabled || !c.has_pointer() {
+        return None;
+    }
+    match (c.class, c.scored) {
+        (DeviceClass::Pointer | DeviceClass::Composite, true) => Some(PointerSource::Physical),
+        (DeviceClass::Virtual, true) => Some(PointerSource::Physical),
+        (DeviceClass::Virtual, false) => Some(PointerSource::Virtual),
+        _ => None,
+    }
+}
+
 fn source_token(src: SourceKind) -> &'static str {
     match src {
         SourceKind::Virtual => "virtual",
@@ -616,3 +657,6 @@ fn class_token(c: DeviceClass) -> Token {
 fn seat_id(seat: &str) -> SeatId {
     SeatId::or_invalid(seat)
 }
+
+#[path = "brain_pointer.rs"]
+mod pointer;

@@ -182,7 +182,7 @@ impl Control {
         };
         let (profile, state_override) = match (&mem, &disk) {
             (Some(m), _) => (Some(m.profile), None),
-            (None, Some(Inspection::Valid(p))) => (Some(&p.0), None),
+            (None, Some(Inspection::Valid(p))) => (Some(&p.keys), None),
             (None, Some(Inspection::Corrupt(_))) => (None, Some("unreadable")),
             (None, Some(Inspection::Newer { .. })) => (None, Some("newer_version")),
             // Only quarantined copies are left.

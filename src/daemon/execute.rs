@@ -73,17 +73,17 @@ impl Shell<'_> {
 
     /// Loads `id`'s profile: `Some(None)` to start enrollment, `None` when this identity is
     /// not to be scored (a newer file, or a store failure).
-    fn load(&self, id: &crate::store::Identity) -> Option<Option<crate::engine::Profile>> {
+    fn load(&self, id: &crate::store::Identity) -> Option<Option<StoredProfile>> {
         let store = &self.disk.store;
         match store.load::<StoredProfile>(id) {
-            Ok(LoadOutcome::Loaded(p)) => Some(Some(p.0)),
+            Ok(LoadOutcome::Loaded(p)) => Some(Some(p)),
             Ok(LoadOutcome::Migrated {
                 profile,
                 from_version,
             }) => {
                 tracing::info!(from_version, "profile migrated");
                 self.disk.saves.submit(id.clone(), profile.clone());
-                Some(Some(profile.0))
+                Some(Some(profile))
             }
             Ok(LoadOutcome::Missing) => Some(None),
             Ok(LoadOutcome::Newer {

@@ -165,14 +165,16 @@ async fn serve(
     match traces {
         Some(t) => {
             let params = config.clean_params();
+            let pointer = config.pointer.enabled.then(|| config.pointer.segment());
             let speed = opts.speed;
-            tasks.spawn(replay_source::run(t, speed, params, itx, known_rx));
+            tasks.spawn(replay_source::run(t, speed, params, pointer, itx, known_rx));
         }
         None => {
             let cfg = ManagerConfig {
                 filter: config.input.filter.clone(),
                 params: config.clean_params(),
                 monitor: None,
+                pointer: config.pointer.enabled.then(|| config.pointer.segment()),
             };
             tasks.spawn(async move {
                 if let Err(e) = Manager::new(cfg, itx).run().await {
@@ -394,6 +396,7 @@ fn settings(c: &Config) -> Settings {
     Settings {
         mode: c.mode,
         engine: c.engine.clone(),
+        pointer: c.pointer.clone(),
         settle_ms: c.session.settle_ms,
         false_lock_window_ms: c.session.probable_false_lock_window_s.saturating_mul(1000),
         lock_confirm_timeout_ms: c.session.lock_confirm_timeout_ms,
@@ -410,8 +413,17 @@ struct Clock {
 
 impl Clock {
     fn observe(&mut self, e: &Event) -> Now {
-        if let Event::Input(crate::input::InputEvent::Timing(t)) = e {
-            self.last_event_us = Some(t.t_us);
+        use crate::core::pointer::PointerEvent;
+        use crate::input::InputEvent;
+        match e {
+            Event::Input(InputEvent::Timing(t)) => self.last_event_us = Some(t.t_us),
+            Event::Input(InputEvent::Pointer(PointerEvent::Action { action, .. })) => {
+                self.last_event_us = Some(action.end_us)
+            }
+            Event::Input(InputEvent::Pointer(PointerEvent::Cut { t_us, .. })) => {
+                self.last_event_us = Some(*t_us)
+            }
+            _ => {}
         }
         self.now()
     }

@@ -4,11 +4,16 @@
 //! downstream (sessions, profiles, locking, audit) is unchanged.
 //!
 //! Invariants:
-//! - replayed devices are local keyboards, read through the same cleaning core, on `seat0`
-//!   unless `--replay-seat` gives a trace another seat (F37: multi-seat replays);
+//! - replayed devices are local devices, on `seat0` unless `--replay-seat` gives a trace
+//!   another seat (F37: multi-seat replays), read through the same cleaning core and
+//!   pointer aggregation as live ones: a device with a recorded description is classified
+//!   like a live node; one without is a pointer if it records `REL_X`/`REL_Y` motion and no
+//!   keyboard keys, a composite if both, else a keyboard;
 //! - a trace's typing starts once the loop knows the session state of its seat (or after
 //!   [`SEAT_WAIT`]), as live typing would find it: its devices are announced first, since a
 //!   device on a new seat is what makes the daemon follow that seat;
+//! - a pointer's quiet-device flushes happen at their deadlines in trace time, between
+//!   events, as the live reader's timer would fire them;
 //! - the trace clock drives the engine: events keep their recorded spacing. Each file is
 //!   shifted by a constant so that it starts one second after the previous one ended (two
 //!   files' clocks are never comparable, trace-formats.md §0); a constant shift changes no
@@ -18,9 +23,12 @@
 
 use crate::core::caps::InputId;
 use crate::core::clean::{CleanParams, Cleaner};
+use crate::core::event::{RawEvent, EV_KEY, EV_REL};
+use crate::core::pointer::{PointerTap, SegmentParams};
 use crate::core::timing::DeviceId;
-use crate::input::classify::{CapsKind, Classification, DeviceClass};
+use crate::input::classify::{classify, CapsKind, Classification, DeviceClass, DeviceFacts};
 use crate::input::device::RepeatInfo;
+use crate::input::filter::DeviceFilter;
 use crate::input::reader::{ReaderExit, ReaderStats};
 use crate::input::{DeviceAdded, InputEvent};
 use crate::trace::{self, TraceError};
@@ -109,6 +117,7 @@ pub async fn run(
     traces: Vec<(trace::Trace, String)>,
     speed: f64,
     params: CleanParams,
+    pointer: Option<SegmentParams>,
     tx: Sender<InputEvent>,
     mut known: tokio::sync::watch::Receiver<SeatsKnown>,
 ) {
@@ -134,15 +143,15 @@ pub async fn run(
                 |c| c.name.clone(),
             );
             let input_id = d.description.as_ref().map_or(InputId::default(), |c| c.id);
-            let device = added(id, name, input_id, &seat);
-            if tx
-                .send(InputEvent::DeviceAdded(Box::new(device)))
-                .await
-                .is_err()
-            {
+            let classification = replay_class(d, &seat);
+            let tap = pointer
+                .filter(|_| classification.has_pointer())
+                .map(|p| PointerTap::new(id, p));
+            let a = added(id, name, input_id, classification, &seat);
+            if tx.send(InputEvent::DeviceAdded(Box::new(a))).await.is_err() {
                 return;
             }
-            devices.push((id, Cleaner::new(id, params)));
+            devices.push((id, Cleaner::new(id, params), tap));
         }
         let _ = tokio::time::timeout(SEAT_WAIT, known.wait_for(|k| k.knows(&seat))).await;
         // Merge the file's devices by time (libinput records share one time base).
@@ -154,25 +163,44 @@ pub async fn run(
             .collect();
         events.sort_by_key(|(_, e)| e.time_us);
         let mut out = Vec::new();
+        let mut pout = Vec::new();
         let mut last_us = first;
         for (i, mut e) in events {
             pace(e.time_us - last_us, speed).await;
             last_us = e.time_us;
             e.time_us = e.time_us.saturating_add(shift);
             end_us = end_us.max(e.time_us);
-            if let Some((_, c)) = devices.get_mut(i) {
+            if let Some((_, c, tap)) = devices.get_mut(i) {
                 c.push(&e, &mut out);
+                if let Some(tap) = tap {
+                    while let Some(d) = tap.deadline().filter(|&d| d <= e.time_us) {
+                        tap.flush(d, &mut pout);
+                    }
+                    tap.push(&e, &mut pout);
+                }
             }
-            for ev in out.drain(..) {
-                if tx.send(InputEvent::Timing(ev)).await.is_err() {
+            let msgs = out
+                .drain(..)
+                .map(InputEvent::Timing)
+                .chain(pout.drain(..).map(InputEvent::Pointer));
+            for m in msgs {
+                if tx.send(m).await.is_err() {
                     return;
                 }
             }
         }
-        for (id, mut c) in devices {
+        for (id, mut c, tap) in devices {
             c.finish(end_us, &mut out);
             c.remove(end_us, &mut out);
-            let mut msgs: Vec<InputEvent> = out.drain(..).map(InputEvent::Timing).collect();
+            if let Some(mut tap) = tap {
+                tap.finish(end_us, &mut pout);
+                tap.remove(end_us, &mut pout);
+            }
+            let mut msgs: Vec<InputEvent> = out
+                .drain(..)
+                .map(InputEvent::Timing)
+                .chain(pout.drain(..).map(InputEvent::Pointer))
+                .collect();
             msgs.push(InputEvent::DeviceRemoved {
                 id,
                 exit: ReaderExit::Gone,
@@ -194,18 +222,58 @@ async fn pace(gap_us: i64, speed: f64) {
     }
 }
 
-fn added(id: DeviceId, name: String, input_id: InputId, seat: &str) -> DeviceAdded {
+/// How a replayed device counts (see the module invariants). A recorded keyboard or an
+/// unclassifiable description stays a scored keyboard, as replays always treated them.
+fn replay_class(d: &trace::TraceDevice, seat: &str) -> Classification {
+    let kind = match &d.description {
+        Some(caps) => {
+            let c = classify(caps, &DeviceFacts::default(), &DeviceFilter::default());
+            match c.caps_kind {
+                CapsKind::Pointer | CapsKind::Composite => return c,
+                _ => CapsKind::Keyboard,
+            }
+        }
+        None => {
+            let motion = d.events.iter().any(|e| e.kind == EV_REL && e.code <= 1);
+            let keys = d.events.iter().any(is_keyboard_key);
+            match (motion, keys) {
+                (true, false) => CapsKind::Pointer,
+                (true, true) => CapsKind::Composite,
+                _ => CapsKind::Keyboard,
+            }
+        }
+    };
+    let (class, what) = match kind {
+        CapsKind::Pointer => (DeviceClass::Pointer, "pointer"),
+        CapsKind::Composite => (DeviceClass::Composite, "keyboard and pointer"),
+        _ => (DeviceClass::Keyboard, "keyboard"),
+    };
+    Classification {
+        class,
+        caps_kind: kind,
+        scored: true,
+        reason: format!("replayed trace: counted as a local {what} on {seat}"),
+    }
+}
+
+/// A keyboard key (below the `BTN_*` ranges); only its presence is looked at.
+fn is_keyboard_key(e: &RawEvent) -> bool {
+    e.kind == EV_KEY && e.code < 0x100
+}
+
+fn added(
+    id: DeviceId,
+    name: String,
+    input_id: InputId,
+    classification: Classification,
+    seat: &str,
+) -> DeviceAdded {
     DeviceAdded {
         id,
         devnode: PathBuf::from("replay"),
         name,
         input_id,
-        classification: Classification {
-            class: DeviceClass::Keyboard,
-            caps_kind: CapsKind::Keyboard,
-            scored: true,
-            reason: format!("replayed trace: counted as a local keyboard on {seat}"),
-        },
+        classification,
         group: format!("replay-{}", id.0),
         seat: seat.into(),
         links: Vec::new(),

@@ -1,8 +1,8 @@
 //! The biometric engine: cleaned timing events in, trust decisions out.
 //!
 //! Owns: per-device feature chains and injection detectors, the profile, the policy, the
-//! recent-typing state and the adaptation delay line; [`Engine`] is the facade the daemon
-//! and `evaluate` both drive.
+//! recent-typing state, the adaptation delay line and the pointer modality's state
+//! ([`pointer`](mod@pointer)); [`Engine`] is the facade the daemon and `evaluate` both drive.
 //!
 //! Invariants:
 //! - pure: no I/O, no clock; time only from event stamps (F29), so a batch delivered late
@@ -15,12 +15,15 @@
 //!   trust over: the policy re-verifies and the recent-typing state starts afresh (F14);
 //! - only the keystrokes right after an unlock, with no idle gap or other keyboard since,
 //!   are trusted beyond what the policy measured (learned until doubt, means only);
-//! - nothing here formats a slot, so no log line can carry what was typed.
+//! - nothing here formats a slot, so no log line can carry what was typed;
+//! - keystroke and pointer evidence feed one policy: it decides as soon as either profile is
+//!   mature, so a session used only with the mouse can still be locked (issue 8).
 
 pub mod adapt;
 pub mod features;
 pub mod inject;
 pub mod params;
+pub mod pointer;
 pub mod policy;
 pub mod profile;
 pub mod recent;
@@ -33,9 +36,11 @@ pub use params::EngineParams;
 pub use policy::{Evidence, Modality, TrustState};
 pub use profile::Profile;
 
+use crate::core::pointer::PointerEvent;
 use crate::core::timing::{CutReason, DeviceId, TimingEvent, TimingKind};
 use adapt::Adapter;
 use inject::InjectDetector;
+use pointer::{PointerParams, PointerProfile, PointerSource, PointerState, PointerStep};
 use policy::{Policy, Verdict};
 use serde::Serialize;
 
@@ -85,6 +90,11 @@ pub enum Decision {
         /// Stamp.
         t_us: i64,
     },
+    /// The pointer profile finished enrollment and now decides.
+    PointerMatured {
+        /// Stamp.
+        t_us: i64,
+    },
     /// The trust state changed.
     Trust {
         /// Stamp.
@@ -131,6 +141,7 @@ pub struct Engine {
     /// keyboard broke the link to it.
     since_unlock: u32,
     scratch: Vec<Keystroke>,
+    pointer: PointerState,
 }
 
 impl Engine {
@@ -139,10 +150,25 @@ impl Engine {
         Self::with_profile(params, Profile::new())
     }
 
-    /// An engine with a stored profile.
+    /// An engine with a stored keystroke profile and an empty pointer profile.
     pub fn with_profile(params: EngineParams, profile: Profile) -> Self {
+        Self::with_profiles(
+            params,
+            profile,
+            PointerParams::default(),
+            PointerProfile::new(),
+        )
+    }
+
+    /// An engine with stored keystroke and pointer profiles.
+    pub fn with_profiles(
+        params: EngineParams,
+        profile: Profile,
+        pointer_params: PointerParams,
+        pointer: PointerProfile,
+    ) -> Self {
         let mut policy = Policy::new(&params);
-        if !profile.is_mature() {
+        if !(profile.is_mature() || pointer.is_mature()) {
             policy = policy.training();
         }
         Self {
@@ -155,7 +181,23 @@ impl Engine {
             last_key: None,
             since_unlock: u32::MAX,
             scratch: Vec::new(),
+            pointer: PointerState::new(pointer_params, pointer),
         }
+    }
+
+    /// The pointer profile (to persist it).
+    pub fn pointer_profile(&self) -> &PointerProfile {
+        self.pointer.profile()
+    }
+
+    /// The pointer parameters in use.
+    pub fn pointer_params(&self) -> &PointerParams {
+        self.pointer.params()
+    }
+
+    /// Whether the policy decides: at least one profile is mature.
+    pub fn deciding(&self) -> bool {
+        self.profile.is_mature() || self.pointer.profile().is_mature()
     }
 
     /// The profile (to persist it).
@@ -180,7 +222,7 @@ impl Engine {
 
     /// The owner unlocked, or the session started, at `t_us`.
     pub fn on_unlock(&mut self, t_us: i64) {
-        if self.profile.is_mature() {
+        if self.deciding() {
             self.policy.unlock(t_us);
         } else {
             self.policy = Policy::new(&self.params).training();
@@ -214,9 +256,72 @@ impl Engine {
         }
     }
 
-    /// Evidence from another modality (mouse, later), already calibrated.
+    /// Evidence from another modality, already calibrated.
     pub fn on_evidence(&mut self, e: &Evidence, out: &mut Vec<Decision>) {
         self.apply(e, out);
+    }
+
+    /// Feeds one pointer event (an action or a cut) from a source of kind `src`.
+    pub fn on_pointer(&mut self, ev: &PointerEvent, src: PointerSource, out: &mut Vec<Decision>) {
+        let (device, a) = match ev {
+            PointerEvent::Cut {
+                device, removed, ..
+            } => {
+                if *removed {
+                    // F14, as for keyboards: whoever points next may be someone else.
+                    self.pointer.removed(*device);
+                    self.policy.reverify();
+                    self.adapter.discard();
+                }
+                return;
+            }
+            PointerEvent::Action { device, action } => (*device, &**action),
+        };
+        if self.policy.state() == TrustState::Locked {
+            return; // a locked screen's pointing is neither learned nor scored
+        }
+        let idle_us = (self.params.idle_reverify_s * 1e6) as i64;
+        let last_input = match (self.last_key.map(|k| k.0), self.pointer.last_end_us()) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        if self.pointer.device_changed(device)
+            || last_input.is_some_and(|t| a.start_us - t >= idle_us)
+        {
+            self.policy.reverify();
+            self.adapter.discard();
+        }
+        // Learning needs trust: in training everything (nothing decides yet), otherwise
+        // only while suspicion stays at the adaptation gate's level.
+        let confident = match self.policy.state() {
+            TrustState::Training | TrustState::Grace => true,
+            TrustState::Trusted => self.policy.level() <= self.params.adapt_max_level,
+            TrustState::Doubt | TrustState::Locked => false,
+        };
+        match self.pointer.step(a, src, confident) {
+            PointerStep::Evidence(value) => self.apply(
+                &Evidence {
+                    t_us: a.end_us,
+                    modality: Modality::Mouse,
+                    value,
+                },
+                out,
+            ),
+            PointerStep::Learned { matured: true } => {
+                out.push(Decision::PointerMatured { t_us: a.end_us });
+                self.start_deciding(a.end_us);
+            }
+            PointerStep::Learned { matured: false } | PointerStep::Nothing => {}
+        }
+    }
+
+    /// A profile matured: a policy still in training starts deciding (with a grace period);
+    /// one that already decides keeps its state and suspicion.
+    fn start_deciding(&mut self, t_us: i64) {
+        if self.policy.state() == TrustState::Training {
+            self.policy = Policy::new(&self.params);
+            self.policy.unlock(t_us);
+        }
     }
 
     /// Feeds one cleaned timing event from a source of kind `src`.
@@ -259,7 +364,9 @@ impl Engine {
         let device = self.devices[dev].id;
         let idle_us = (self.params.idle_reverify_s * 1e6) as i64;
         if let Some((t, d)) = self.last_key {
-            if ks.press_us - t >= idle_us || d != device {
+            // Pointing in between is activity too: only a gap in both is idle.
+            let last = self.pointer.last_end_us().map_or(t, |p| p.max(t));
+            if ks.press_us - last >= idle_us || d != device {
                 self.reverify(d != device);
             }
         }
@@ -286,7 +393,10 @@ impl Engine {
             return; // not a person's typing unless allow-listed (then it comes as Keyboard)
         }
         if !self.profile.is_mature() {
-            self.enroll(ks, out);
+            // The pointer profile may already decide: typing under suspicion is not learned.
+            if self.policy.state() != TrustState::Doubt {
+                self.enroll(ks, out);
+            }
             return;
         }
         let Some(sc) = score::score(&self.profile, ks, &self.params, &mut self.recent) else {
@@ -335,8 +445,7 @@ impl Engine {
             out.push(Decision::Matured {
                 t_us: ks.release_us,
             });
-            self.policy = Policy::new(p);
-            self.policy.unlock(ks.release_us);
+            self.start_deciding(ks.release_us);
         }
     }
 

@@ -16,6 +16,10 @@ pub enum Protocol {
     Aalto,
     /// Killourhy & Maxion's protocol on the CMU password set.
     Cmu,
+    /// Mouse dynamics on the Balabit challenge data (pointer modality, issue 8).
+    Balabit,
+    /// A mouse-only takeover on the Balabit data, through the fused policy.
+    BalabitTakeover,
 }
 
 impl Protocol {
@@ -24,6 +28,8 @@ impl Protocol {
             Protocol::BuffaloTakeover => "buffalo-takeover",
             Protocol::Aalto => "aalto",
             Protocol::Cmu => "cmu",
+            Protocol::Balabit => "balabit",
+            Protocol::BalabitTakeover => "balabit-takeover",
         }
     }
 
@@ -32,6 +38,7 @@ impl Protocol {
             Protocol::BuffaloTakeover => "buffalo-keystroke-biokey-digraphs",
             Protocol::Aalto => "aalto-136m-keystrokes-subset",
             Protocol::Cmu => "cmu-dsl2009",
+            Protocol::Balabit | Protocol::BalabitTakeover => "balabit-mouse-dynamics",
         }
     }
 }
@@ -54,10 +61,13 @@ pub struct EvaluateArgs {
     /// Users: all, the documented tuning subset (dev) or the rest (heldout).
     #[arg(long, value_enum, default_value = "all")]
     pub split: Split,
-    /// Engine parameters for experiments (TOML with `[engine]` fields); default: the shipped
-    /// operating point.
+    /// Engine parameters for experiments (TOML with `[engine]` fields; for `balabit` and
+    /// `balabit-takeover`, the `[pointer]` fields); default: the shipped operating point.
     #[arg(long)]
     pub params: Option<PathBuf>,
+    /// `balabit` only: cross-validation inside the training files instead of the test.
+    #[arg(long)]
+    pub cv: bool,
     /// Worker threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -88,6 +98,9 @@ fn load_params(path: Option<&Path>) -> Result<EngineParams, EvalError> {
 
 /// Runs the subcommand.
 pub fn run(args: EvaluateArgs) -> Result<(), EvalError> {
+    if matches!(args.protocol, Protocol::Balabit | Protocol::BalabitTakeover) {
+        return crate::eval::mouse_cli::run(&args, &data_dir(&args));
+    }
     let params = load_params(args.params.as_deref())?;
     let dir = data_dir(&args);
     let started = Instant::now();
@@ -150,6 +163,7 @@ pub fn run(args: EvaluateArgs) -> Result<(), EvalError> {
             merge(&mut out, to_value(&rep));
             Vec::new()
         }
+        Protocol::Balabit | Protocol::BalabitTakeover => Vec::new(), // handled above
     };
     out["elapsed_s"] = json!((started.elapsed().as_secs_f64() * 10.0).round() / 10.0);
     if let Some(path) = &args.plot {
@@ -176,7 +190,7 @@ pub fn run(args: EvaluateArgs) -> Result<(), EvalError> {
     Ok(())
 }
 
-fn split_name(s: Split) -> &'static str {
+pub(crate) fn split_name(s: Split) -> &'static str {
     match s {
         Split::All => "all users",
         Split::Dev => "dev subset",
@@ -184,17 +198,17 @@ fn split_name(s: Split) -> &'static str {
     }
 }
 
-fn to_value<T: serde::Serialize>(v: &T) -> Value {
+pub(crate) fn to_value<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
-fn merge(out: &mut Value, v: Value) {
+pub(crate) fn merge(out: &mut Value, v: Value) {
     if let (Value::Object(o), Value::Object(m)) = (out, v) {
         o.extend(m);
     }
 }
 
-fn print_text(v: &Value, indent: &str) {
+pub(crate) fn print_text(v: &Value, indent: &str) {
     let Value::Object(m) = v else { return };
     for (k, x) in m {
         match x {

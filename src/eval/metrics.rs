@@ -70,6 +70,35 @@ pub fn eer(genuine: &[f64], impostor: &[f64]) -> Option<f64> {
     Some(x.miss + a * (y.miss - x.miss))
 }
 
+/// Area under the ROC curve: the probability that an impostor scores above a genuine
+/// sample, ties counting one half (Mann–Whitney U / (n_g · n_i)); `None` when either side
+/// is empty.
+pub fn auc(genuine: &[f64], impostor: &[f64]) -> Option<f64> {
+    if genuine.is_empty() || impostor.is_empty() {
+        return None;
+    }
+    let mut all: Vec<(f64, bool)> = genuine
+        .iter()
+        .map(|&s| (s, false))
+        .chain(impostor.iter().map(|&s| (s, true)))
+        .filter(|(s, _)| !s.is_nan())
+        .collect();
+    all.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Sum of impostor ranks (1-based, ties get their mean rank).
+    let (mut rank_sum, mut i) = (0.0, 0);
+    while i < all.len() {
+        let mut j = i;
+        while j < all.len() && all[j].0 == all[i].0 {
+            j += 1;
+        }
+        let mid = (i + j + 1) as f64 / 2.0;
+        rank_sum += mid * all[i..j].iter().filter(|x| x.1).count() as f64;
+        i = j;
+    }
+    let (ng, ni) = (genuine.len() as f64, impostor.len() as f64);
+    Some((rank_sum - ni * (ni + 1.0) / 2.0) / (ng * ni))
+}
+
 /// Median (mean of the two middle values for even counts); `None` when empty.
 pub fn median(v: &[f64]) -> Option<f64> {
     if v.is_empty() {
@@ -125,6 +154,17 @@ mod tests {
         let e = eer(&[1.0, 2.0], &[2.0, 3.0]).unwrap();
         assert!((e - 0.25).abs() < 1e-12, "{e}");
         assert_eq!(eer(&[], &[1.0]), None);
+    }
+
+    #[test]
+    fn auc_on_hand_computed_cases() {
+        assert_eq!(auc(&[0.1, 0.2], &[0.3, 0.4]), Some(1.0));
+        assert_eq!(auc(&[0.3, 0.4], &[0.1, 0.2]), Some(0.0));
+        // Pairs (g, i): (1,2) yes, (1,0) no, (3,2) no, (3,0) no → 1/4.
+        assert_eq!(auc(&[1.0, 3.0], &[2.0, 0.0]), Some(0.25));
+        // A tie counts one half: (1,1) ½, (1,2) 1 → 3/4.
+        assert_eq!(auc(&[1.0], &[1.0, 2.0]), Some(0.75));
+        assert_eq!(auc(&[], &[1.0]), None);
     }
 
     #[test]

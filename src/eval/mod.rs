@@ -1,7 +1,8 @@
 //! `typewarden evaluate`: reproducible benchmarks on public keystroke datasets.
 //!
-//! Owns: dataset loaders (Buffalo digraph conversion, Aalto 136M subset, CMU DSL 2009), the
-//! key-code mappings on the input side, the protocols, metrics, DET plots and the CLI.
+//! Owns: dataset loaders (Buffalo digraph conversion, Aalto 136M subset, CMU DSL 2009,
+//! Balabit mouse dynamics), the key-code mappings on the input side, the protocols,
+//! metrics, DET plots and the CLI.
 //!
 //! Invariant: every figure is produced by the daemon's own path — dataset keys → Linux key
 //! codes → `RawEvent`s → `core::clean::Cleaner` → `engine` — with one parameter set whose
@@ -9,11 +10,15 @@
 //! the crate. Errors name files and line or byte positions, never their content.
 
 pub mod aalto;
+pub mod balabit;
 pub mod buffalo;
 pub mod cli;
 pub mod cmu;
 pub mod keymap;
 pub mod metrics;
+pub mod mouse;
+pub mod mouse_cli;
+pub mod mouse_takeover;
 pub mod par;
 pub mod plot;
 pub mod rng;

@@ -194,6 +194,7 @@ pub fn run(
                 }
                 Decision::Injection { .. } => r.injections += 1,
                 Decision::Matured { t_us } => r.matured_at = Some(t_us),
+                Decision::PointerMatured { .. } => {}
                 Decision::Trust { .. } => {}
             }
         }

@@ -14,7 +14,9 @@
 //!    REL_X+REL_Y (or a touchpad's ABS_X+ABS_Y+BTN_TOOL_FINGER) and BTN_LEFT, composite has
 //!    both. `EV_REP` or a `kbd` handler alone never makes a keyboard (F06, F19): mice
 //!    autorepeat their buttons and advertise stray keys such as ESC and ENTER;
-//! 5. keyboards and composites are scored when `include` is empty or matches.
+//! 5. keyboards and composites are scored when `include` is empty or matches; pointers
+//!    (their motion, clicks and scrolls: issue 8) are scored unless excluded, as `include`
+//!    names keyboards.
 //!
 //! Invariant: the reason string names rules and identities (names, vid:pid, paths), never a
 //! key code.
@@ -122,7 +124,8 @@ pub struct Classification {
     pub class: DeviceClass,
     /// What the bitmaps say, before policy.
     pub caps_kind: CapsKind,
-    /// Whether its keystrokes may be learned from and scored as a person's typing.
+    /// Whether its keystrokes (a pointer: its pointer actions) may be learned from and scored
+    /// as a person's input.
     pub scored: bool,
     /// Why, in words (never key codes).
     pub reason: String,
@@ -132,6 +135,11 @@ impl Classification {
     /// True if the node can emit keystrokes worth reading (keys of a keyboard-like block).
     pub fn has_keyboard(&self) -> bool {
         matches!(self.caps_kind, CapsKind::Keyboard | CapsKind::Composite)
+    }
+
+    /// True if the node can emit pointer motion worth reading (issue 8).
+    pub fn has_pointer(&self) -> bool {
+        matches!(self.caps_kind, CapsKind::Pointer | CapsKind::Composite)
     }
 }
 
@@ -222,8 +230,8 @@ pub fn classify(caps: &Capabilities, facts: &DeviceFacts, filter: &DeviceFilter)
         }
         CapsKind::Pointer => make(
             base,
-            false,
-            "pointer axes and BTN_LEFT, no letter block".into(),
+            true,
+            "pointer axes and BTN_LEFT, no letter block: pointer dynamics".into(),
         ),
         CapsKind::Other => make(
             base,

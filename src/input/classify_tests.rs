@@ -31,7 +31,13 @@ fn mouse_with_repeat_and_stray_keys_is_not_a_keyboard() {
     c.keys.set(28);
     c.types.set(0x14);
     let v = classify(&c, &DeviceFacts::default(), &DeviceFilter::default());
-    assert_eq!((v.class, v.scored), (DeviceClass::Pointer, false));
+    assert_eq!((v.class, v.scored), (DeviceClass::Pointer, true));
+    assert!(
+        !v.has_keyboard() && v.has_pointer(),
+        "read for pointer dynamics only"
+    );
+    let excl: DeviceFilter = toml::from_str("exclude = [\"name=Test\"]").unwrap();
+    assert!(!classify(&c, &DeviceFacts::default(), &excl).scored);
 }
 
 #[test]

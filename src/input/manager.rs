@@ -15,6 +15,7 @@
 //! - a stalled reader (F03) is reopened once its task has ended.
 
 use crate::core::clean::CleanParams;
+use crate::core::pointer::SegmentParams;
 use crate::core::timing::DeviceId;
 use crate::input::classify::{classify, group_key};
 use crate::input::device::{open_node, probe, udev_db_props, DeviceError};
@@ -45,6 +46,9 @@ pub struct ManagerConfig {
     pub params: CleanParams,
     /// Hotplug source; `None` detects (udev if running, else inotify).
     pub monitor: Option<MonitorKind>,
+    /// Read pointer nodes (and composite nodes' pointer events) with these segmentation
+    /// thresholds; `None`: pointers are classified but not read.
+    pub pointer: Option<SegmentParams>,
 }
 
 struct Opened {
@@ -60,7 +64,10 @@ struct Retry {
 }
 
 enum AddResult {
-    Reading,
+    /// Read; `keyboard`: it has a keyboard (the F40 self-check counts those).
+    Reading {
+        keyboard: bool,
+    },
     NotKeyboard,
     Failed(Errno),
 }
@@ -98,7 +105,7 @@ impl Manager {
         let (mut keyboards, mut unreadable) = (0, 0);
         for node in list_event_nodes() {
             match self.try_add(&node, None).await {
-                AddResult::Reading => keyboards += 1,
+                AddResult::Reading { keyboard: true } => keyboards += 1,
                 AddResult::Failed(Errno::EACCES | Errno::EPERM) => unreadable += 1,
                 _ => {}
             }
@@ -166,7 +173,8 @@ impl Manager {
         let rdev = std::fs::metadata(path).map(|m| m.rdev()).ok();
         if let Some(o) = self.open.get(path) {
             if !o.stale && rdev == Some(o.rdev) {
-                return AddResult::Reading; // duplicate notice for a node we already read
+                // A duplicate notice for a node we already read.
+                return AddResult::Reading { keyboard: false };
             }
         }
         // With udev running, a node udev has not described yet is opened later (its add
@@ -189,7 +197,9 @@ impl Manager {
         };
         self.retry.remove(path);
         let classification = classify(&probed.caps, &probed.facts, &self.cfg.filter);
-        if !classification.has_keyboard() {
+        let pointer = self.cfg.pointer.filter(|_| classification.has_pointer());
+        let keyboard = classification.has_keyboard();
+        if !keyboard && pointer.is_none() {
             tracing::debug!(node = %path.display(), class = classification.class.as_str(), "not read: {}", classification.reason);
             return AddResult::NotKeyboard;
         }
@@ -229,9 +239,11 @@ impl Manager {
             scored = added.classification.scored, seat = %added.seat, "device added: {}", added.classification.reason);
         let _ = self.tx.send(InputEvent::DeviceAdded(Box::new(added))).await;
         let (tx, params, p) = (self.tx.clone(), self.cfg.params, path.to_path_buf());
-        self.readers
-            .spawn(async move { (p, reader::run(fd, initial, id, params, tx).await) });
-        AddResult::Reading
+        self.readers.spawn(async move {
+            let end = reader::run_with_pointer(fd, initial, id, params, pointer, tx).await;
+            (p, end)
+        });
+        AddResult::Reading { keyboard }
     }
 
     async fn open_failed(&mut self, path: &Path, attempt: u32, e: DeviceError) -> AddResult {

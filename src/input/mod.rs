@@ -24,6 +24,7 @@ pub mod udev;
 
 use crate::core::caps::InputId;
 use crate::core::clean::CleanStats;
+use crate::core::pointer::PointerEvent;
 use crate::core::timing::{DeviceId, TimingEvent};
 use classify::Classification;
 use device::RepeatInfo;
@@ -88,4 +89,6 @@ pub enum InputEvent {
     },
     /// A cleaned timing event.
     Timing(TimingEvent),
+    /// A pointer action (or cut), aggregated and segmented in the reader (issue 8).
+    Pointer(PointerEvent),
 }

@@ -1,13 +1,19 @@
 //! Reads one opened event node under tokio and feeds the cleaning core.
 //!
-//! Owns: the per-device read loop, the `SYN_DROPPED` → `EVIOCGKEY` resync and the
-//! zero-progress guard.
+//! Owns: the per-device read loop, the `SYN_DROPPED` → `EVIOCGKEY` resync, the
+//! zero-progress guard and, for a pointer (or a composite node's pointer),
+//! the `core::pointer::PointerTap` that aggregates its events where they are read, so only
+//! whole actions reach the channel (issue 8: a 1–8 kHz mouse sends a few messages a second),
+//! with the quiet-pointer timer that closes an action a pause ended.
 //!
 //! Invariants:
 //! - every wakeup drains the fd to `EAGAIN` (yielding to other tasks between batches) and
 //!   sends what the cleaner produced before waiting again; the cleaner holds nothing back, so
 //!   no frame waits for the next keystroke or for a timer (F32); `EAGAIN`/`EINTR` are
 //!   normal, not errors;
+//! - a node whose pointer is read, once events arrive, is taken off the runtime's epoll and
+//!   read every 4 ms until a read finds nothing (`reader_busy`), so a 1–8 kHz mouse costs
+//!   250 wakeups a second while it moves and none while it rests (issue 8);
 //! - after `SYN_DROPPED`, events up to the next `SYN_REPORT` go to the cleaner (which
 //!   discards them), the rest of that read is discarded too, and the key state is re-read with
 //!   `EVIOCGKEY` (which also flushes the kernel queue's stale key events) and handed to
@@ -19,6 +25,7 @@
 
 use crate::core::clean::{CleanParams, CleanStats, Cleaner};
 use crate::core::event::{RawEvent, INPUT_EVENT_SIZE};
+use crate::core::pointer::{PointerEvent, PointerTap, SegmentParams};
 use crate::core::timing::{DeviceId, TimingEvent};
 use crate::input::device::down_codes;
 use crate::input::sys;
@@ -29,6 +36,7 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::time::Duration;
 use tokio::io::unix::AsyncFd;
 use tokio::sync::mpsc::Sender;
+use tokio::time::Instant;
 
 /// Records read per `read()` call.
 const BATCH: usize = 64;
@@ -97,6 +105,8 @@ struct Loop {
     in_drop: bool,
     out: Vec<TimingEvent>,
     buf: Vec<u8>,
+    pointer: Option<PointerTap>,
+    pout: Vec<PointerEvent>,
 }
 
 /// The keys down at open (`EVIOCGKEY`). Taken right after open, before the device is
@@ -129,11 +139,37 @@ pub async fn run(
     run_with(fd, initial, id, params, tx, sys::key_state).await
 }
 
+/// [`run`] for a node whose pointer is read too: its events also go through a
+/// `PointerTap` with thresholds `pointer`, which sends [`InputEvent::Pointer`] actions.
+pub async fn run_with_pointer(
+    fd: OwnedFd,
+    initial: Snapshot,
+    id: DeviceId,
+    params: CleanParams,
+    pointer: Option<SegmentParams>,
+    tx: Sender<InputEvent>,
+) -> ReaderEnd {
+    let tap = pointer.map(|p| PointerTap::new(id, p));
+    run_inner(fd, initial, id, params, tap, tx, sys::key_state).await
+}
+
 async fn run_with(
     fd: OwnedFd,
     initial: Snapshot,
     id: DeviceId,
     params: CleanParams,
+    tx: Sender<InputEvent>,
+    key_state: KeyState,
+) -> ReaderEnd {
+    run_inner(fd, initial, id, params, None, tx, key_state).await
+}
+
+async fn run_inner(
+    fd: OwnedFd,
+    initial: Snapshot,
+    id: DeviceId,
+    params: CleanParams,
+    pointer: Option<PointerTap>,
     tx: Sender<InputEvent>,
     key_state: KeyState,
 ) -> ReaderEnd {
@@ -144,12 +180,15 @@ async fn run_with(
         in_drop: false,
         out: Vec::new(),
         buf: vec![0u8; BATCH * INPUT_EVENT_SIZE],
+        pointer,
+        pout: Vec::new(),
     };
-    let exit = match sys::async_readable(fd) {
-        Ok(afd) => lp.main(&afd, initial, &tx).await,
-        Err(e) => ReaderExit::Error(e.raw_os_error().unwrap_or(0)),
-    };
-    lp.cleaner.remove(monotonic_us(), &mut lp.out);
+    let exit = lp.run(fd, initial, &tx).await;
+    let gone = monotonic_us();
+    lp.cleaner.remove(gone, &mut lp.out);
+    if let Some(tap) = &mut lp.pointer {
+        tap.remove(gone, &mut lp.pout);
+    }
     if exit != ReaderExit::Closed {
         lp.send(&tx).await;
     }
@@ -161,22 +200,65 @@ async fn run_with(
     }
 }
 
+/// Why the readiness loop returned.
+enum Flow {
+    /// The reader ends.
+    Exit(ReaderExit),
+    /// A node whose pointer is read is busy: read it by polling (`reader_busy`).
+    Busy,
+}
+
 impl Loop {
-    async fn main(
-        &mut self,
-        afd: &AsyncFd<OwnedFd>,
-        initial: Snapshot,
-        tx: &Sender<InputEvent>,
-    ) -> ReaderExit {
+    /// Readiness-driven reading, switching to polling while a pointer is busy (issue 8).
+    async fn run(&mut self, fd: OwnedFd, initial: Snapshot, tx: &Sender<InputEvent>) -> ReaderExit {
         // F09: keys already down at open have no usable press time.
         self.stats.resyncs += 1;
         self.cleaner
             .resync(down_codes(&initial.keys), initial.t_us, &mut self.out);
-        let mut zero = 0u32;
+        let mut fd = fd;
         loop {
-            let mut guard = match afd.readable().await {
-                Ok(g) => g,
+            let afd = match sys::async_readable(fd) {
+                Ok(afd) => afd,
                 Err(e) => return ReaderExit::Error(e.raw_os_error().unwrap_or(0)),
+            };
+            match self.main(&afd, tx).await {
+                Flow::Exit(exit) => return exit,
+                Flow::Busy => {
+                    // Deregistered: while polling, no event wakes the runtime thread.
+                    fd = afd.into_inner();
+                    if let Err(exit) = self.busy(&fd, tx).await {
+                        return exit;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn main(&mut self, afd: &AsyncFd<OwnedFd>, tx: &Sender<InputEvent>) -> Flow {
+        let mut zero = 0u32;
+        let mut flush_at: Option<Instant> = self.pointer_due();
+        loop {
+            let woke = tokio::select! {
+                r = afd.readable() => Some(r),
+                _ = tokio::time::sleep_until(flush_at.unwrap_or_else(Instant::now)), if flush_at.is_some() => None,
+            };
+            let mut guard = match woke {
+                None => {
+                    // The pointer went quiet: close the action that the pause ended.
+                    let now = monotonic_us();
+                    if let Some(tap) = &mut self.pointer {
+                        tap.flush(now, &mut self.pout);
+                    }
+                    flush_at = self.pointer_due();
+                    if !self.send(tx).await {
+                        return Flow::Exit(ReaderExit::Closed);
+                    }
+                    continue;
+                }
+                Some(Ok(g)) => g,
+                Some(Err(e)) => {
+                    return Flow::Exit(ReaderExit::Error(e.raw_os_error().unwrap_or(0)))
+                }
             };
             let before = self.stats.events;
             self.stats.wakeups += 1;
@@ -184,22 +266,26 @@ impl Loop {
             match self.drain(afd.get_ref(), tx).await {
                 Ok(true) => guard.clear_ready(),
                 Ok(false) => {}
-                Err(exit) => return exit,
+                Err(exit) => return Flow::Exit(exit),
             }
             if !self.send(tx).await {
-                return ReaderExit::Closed;
+                return Flow::Exit(ReaderExit::Closed);
             }
             if self.stats.events > before {
                 zero = 0;
+                if self.pointer.is_some() {
+                    return Flow::Busy;
+                }
+                flush_at = self.pointer_due();
                 continue;
             }
             if hup {
-                return ReaderExit::Gone;
+                return Flow::Exit(ReaderExit::Gone);
             }
             zero += 1;
             self.stats.zero_progress += 1;
             if zero >= ZERO_GIVE_UP {
-                return ReaderExit::Stalled;
+                return Flow::Exit(ReaderExit::Stalled);
             }
             if zero >= ZERO_BACKOFF_AFTER {
                 tokio::time::sleep(Duration::from_millis(
@@ -250,6 +336,9 @@ impl Loop {
             rec.copy_from_slice(&self.buf[i * INPUT_EVENT_SIZE..(i + 1) * INPUT_EVENT_SIZE]);
             let ev = RawEvent::from_bytes(&rec);
             self.cleaner.push(&ev, &mut self.out);
+            if let Some(tap) = &mut self.pointer {
+                tap.push(&ev, &mut self.pout);
+            }
             if ev.is_syn_dropped() {
                 self.in_drop = true;
             } else if self.in_drop && ev.is_syn_report() {
@@ -274,16 +363,31 @@ impl Loop {
         Ok(())
     }
 
-    /// Sends what the cleaner produced; false if the consumer is gone.
+    /// When the pointer tap next needs a quiet-device flush, on tokio's clock.
+    fn pointer_due(&self) -> Option<Instant> {
+        let d = self.pointer.as_ref()?.deadline()?;
+        let due = d.saturating_sub(monotonic_us()).clamp(0, 60_000_000);
+        Some(Instant::now() + Duration::from_micros(due as u64))
+    }
+
+    /// Sends what the cleaner and the pointer tap produced; false if the consumer is gone.
     async fn send(&mut self, tx: &Sender<InputEvent>) -> bool {
         for ev in self.out.drain(..) {
             if tx.send(InputEvent::Timing(ev)).await.is_err() {
                 return false;
             }
         }
+        for ev in self.pout.drain(..) {
+            if tx.send(InputEvent::Pointer(ev)).await.is_err() {
+                return false;
+            }
+        }
         true
     }
 }
+
+#[path = "reader_busy.rs"]
+mod busy;
 
 #[cfg(test)]
 #[path = "reader_tests.rs"]
