@@ -180,6 +180,8 @@ async fn unprivileged_callers_never_see_trust_sessions_or_pauses() {
         "keystrokes",
         "coverage",
         "enrollment_percent",
+        "pointer_enrollment_percent",
+        "pointer_actions",
         "hold_ms",
         "file_path",
         "file_size",
@@ -201,6 +203,9 @@ async fn unprivileged_callers_never_see_trust_sessions_or_pauses() {
     assert_eq!(v["state"], "protecting", "{out}");
     assert_eq!(v["profile"], "uid:1000");
     assert_eq!(v["enrollment_percent"], 100);
+    // Typed only: the pointer profile is still in training, with nothing learned.
+    assert_eq!(v["pointer_actions"], 0, "{out}");
+    assert_eq!(v["pointer_enrollment_percent"], 0, "{out}");
     let hold = v["hold_ms"]
         .as_array()
         .expect("hold_ms is [typical, low, high]");
@@ -214,9 +219,10 @@ async fn unprivileged_callers_never_see_trust_sessions_or_pauses() {
     let (code, out, _) = outcome(&env.cli(ALICE, &["profile", "show"]));
     assert_eq!(code, 0);
     assert!(
-        out.contains("state:        protecting, enrollment 100%"),
+        out.contains("state:        protecting, enrollment: typing 100%, pointer 0%"),
         "{out}"
     );
+    assert!(out.contains("pointer:      0 actions"), "{out}");
     assert!(out.contains("never what was typed"), "{out}");
     // The administrator's status has them.
     let (code, out, _) = outcome(&env.cli(0, &["status", "--json"]));

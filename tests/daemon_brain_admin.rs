@@ -1,13 +1,19 @@
 //! The decision core's control half (issue 6) as readable timelines, pure: an injected
-//! clock, no bus, no files. Pause, mode change, reset, forget and reconfiguration.
+//! clock, no bus, no files. Pause, mode change, reset, forget and reconfiguration (which
+//! keeps both the typing and the pointer profile).
 
 mod common;
+#[path = "common/mouser.rs"]
+mod mouser;
 
 use common::typist::{enrolled, timing, Typist};
+use mouser::enrolled_pointer;
 use typewarden::config::Mode;
 use typewarden::core::caps::InputId;
 use typewarden::core::timing::DeviceId;
+use typewarden::daemon::profile_file::StoredProfile;
 use typewarden::daemon::{Action, Brain, Event, Now, Resolved, Settings};
+use typewarden::engine::{Engine, EngineParams};
 use typewarden::input::classify::{CapsKind, Classification, DeviceClass};
 use typewarden::input::device::RepeatInfo;
 use typewarden::input::{DeviceAdded, InputEvent};
@@ -222,5 +228,42 @@ fn new_engine_settings_reach_a_user_at_their_next_unlock() {
         "a stricter false-lock target raises the lock level"
     );
     assert_eq!(keystrokes(&b), learned, "the profile is kept");
+    assert!(b.sessions(at(5_000, 0))[0].mature);
+}
+
+#[test]
+fn a_reload_keeps_the_pointer_profile_and_a_mouse_only_profile_protects() {
+    // Alice has only ever used the mouse: her typing profile is in training, her pointer
+    // profile is mature, so her session is protected (`Engine::deciding`).
+    let mut b = Brain::new(settings(Mode::Enforce));
+    b.handle(keyboard(), at(0, 0));
+    activate(&mut b, "c1", at(0, 0));
+    let pointer = enrolled_pointer(3, 900);
+    assert!(pointer.is_mature(), "the synthetic mouse user enrolled");
+    let stored = StoredProfile {
+        keys: Engine::new(EngineParams::default()).profile().clone(),
+        pointer: pointer.clone(),
+    };
+    b.install(ALICE, Some(stored), at(0, 0));
+    let s = &b.sessions(at(0, 0))[0];
+    assert!(
+        s.mature && s.trust.is_some(),
+        "a mouse-only profile protects"
+    );
+
+    // A reload that changes engine and pointer settings applies at the next unlock and
+    // keeps both profiles (it once rebuilt the engine with an empty pointer profile).
+    let mut s = settings(Mode::Enforce);
+    s.engine.target_false_locks_per_10k /= 10.0;
+    s.pointer.evidence_weight = 0.4;
+    b.reconfigure(s);
+    let unlock = SessionEvent::Unlocked {
+        seat: "seat0".into(),
+        session: "c1".into(),
+        via: LockVia::Hint,
+    };
+    b.handle(Event::Session(unlock, None), at(5_000, 5_000_000));
+    let u = b.user(&ALICE).expect("loaded");
+    assert!(u.pointer == &pointer, "the pointer profile is kept");
     assert!(b.sessions(at(5_000, 0))[0].mature);
 }

@@ -1,6 +1,6 @@
 //! Engine behaviour on deterministic synthetic typists: takeover, false locks, adaptation
 //! poisoning, following the owner to a new keyboard, unscored arrow keys, injection, tokens,
-//! and field cases F14, F23, F25, F26, F29.
+//! and field cases F14, F19, F23, F25, F26, F29.
 //!
 //! Real parts throughout: key timelines become `RawEvent`s, go through the real
 //! `core::clean::Cleaner`, and then the real engine. Only the typists are synthetic.
@@ -544,4 +544,61 @@ fn a_profile_from_the_first_engine_recalibrates_instead_of_locking_its_owner() {
         !locks(&d).is_empty(),
         "the control shows why the migration exists"
     );
+}
+
+/// Merges timing streams of several devices by stamp, as the daemon's loop receives them.
+fn merged(
+    streams: &[Vec<typewarden::core::timing::TimingEvent>],
+) -> Vec<typewarden::core::timing::TimingEvent> {
+    let mut all: Vec<_> = streams.iter().flatten().copied().collect();
+    all.sort_by_key(|e| e.t_us);
+    all
+}
+
+/// A mouse's macro thumb button (F19, Logitech M720): `KEY_LEFTMETA` 1/0 within 6 ms, every
+/// `every_us` from `t0_us`.
+fn macro_presses(n: usize, t0_us: i64, every_us: i64) -> Vec<KeyRec> {
+    (0..n as i64)
+        .map(|i| KeyRec {
+            code: 125,
+            press_us: t0_us + i * every_us,
+            release_us: t0_us + i * every_us + 6_000,
+        })
+        .collect()
+}
+
+#[test]
+fn f19_macro_button_presses_are_neither_learned_nor_scored_nor_a_new_keyboard() {
+    // In training: a profile never learns from macro presses alone.
+    let mut e = Engine::new(EngineParams::default());
+    e.on_unlock(0);
+    let d = feed(
+        &mut e,
+        &timing(&macro_presses(300, 0, 3_000_000), 2),
+        SourceKind::Keyboard,
+    );
+    assert!(d.is_empty(), "{d:?}");
+    assert_eq!(
+        e.profile().maturity().keystrokes,
+        0,
+        "macro presses learned"
+    );
+
+    // Verifying: the owner types on the keyboard (device 1) while the mouse's keyboard node
+    // (device 2) sends a macro press every 2.5 s. Every decision and the suspicion are
+    // exactly those of the same typing without the macros: they never re-verify as another
+    // keyboard, never count as typing, never inject.
+    let base = enrolled(&mut Typist::new(11, 1.0), 3000).profile().clone();
+    let owner = Typist::new(11, 1.0).type_keys(2500, 10_000_000);
+    let typed = timing(&owner, 1);
+    let macros = timing(&macro_presses(200, 10_000_000, 2_500_000), 2);
+    let mut plain = Engine::with_profile(EngineParams::default(), base.clone());
+    let mut mixed = Engine::with_profile(EngineParams::default(), base);
+    plain.on_unlock(10_000_000);
+    mixed.on_unlock(10_000_000);
+    let a = feed(&mut plain, &typed, SourceKind::Keyboard);
+    let b = feed(&mut mixed, &merged(&[typed, macros]), SourceKind::Keyboard);
+    assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    assert_eq!(plain.policy().level(), mixed.policy().level());
+    assert_eq!(plain.profile().maturity(), mixed.profile().maturity());
 }

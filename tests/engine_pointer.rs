@@ -85,9 +85,10 @@ fn a_mouse_only_session_enrolls_then_locks_an_impostor_and_not_the_owner() {
         "owner locked"
     );
     let profile = e.pointer_profile().clone();
-    // Someone else takes the mouse, no unlock in between. With the shipped (conservative)
-    // pointer weight one action adds at most w·(cap − offset) − k ≈ 0.11 to the suspicion,
-    // so about 80 strongly unlike actions lock from full trust: within 150 here.
+    // Someone else takes the mouse, no unlock in between. With the shipped pointer weight
+    // one action adds at most w·(cap − offset) − k = 0.5·1.75 − 0.3 ≈ 0.58 to the
+    // suspicion and the lock level at the operating point is ≈ 49 (`policy().lock_level()`),
+    // so no fewer than 86 strongly unlike actions lock from full trust: within 150 here.
     let (raw, _) = Mouser::new(41).actions(300, end + 5_000_000);
     let evs = pointer_events(&raw, 2);
     let d = point(&mut e, &evs, PointerSource::Physical);

@@ -1,5 +1,5 @@
 //! Fuzzing the three loaders that read files an attacker or a crash may have shaped
-//! (issue 6): profiles, configuration and recorded traces. proptest generates arbitrary
+//! (issue 6): profiles (typing and pointer parts), configuration and recorded traces. proptest generates arbitrary
 //! and mutated inputs; every case must end in a clean result (never a panic), and errors
 //! must name their file and a line inside it.
 //!
@@ -7,13 +7,19 @@
 //! more, see .ci/run). proptest prints the failing input, shrunk, and its seed.
 
 mod common;
+#[path = "common/mouser.rs"]
+mod mouser;
 mod store_support;
 
 use common::typist::{enrolled, timing, Typist};
+use mouser::{enrolled_pointer, Mouser};
 use proptest::prelude::*;
 use std::path::Path;
 use typewarden::config::{self, Source};
+use typewarden::core::pointer::{PointerEvent, PointerTap, SegmentParams};
+use typewarden::core::timing::DeviceId;
 use typewarden::daemon::profile_file::StoredProfile;
+use typewarden::engine::pointer::PointerSource;
 use typewarden::engine::{Engine, SourceKind};
 use typewarden::store::{Identity, LoadOutcome, Persisted, Store};
 use typewarden::trace::{self, Format};
@@ -36,12 +42,35 @@ fn config() -> ProptestConfig {
     }
 }
 
-/// A mature profile's payload (JSON), made once.
+/// A payload (JSON) with both profiles mature, typing and pointer, made once.
 fn payload() -> &'static [u8] {
     static P: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     P.get_or_init(|| {
         let e = enrolled(&mut Typist::new(11, 1.0), 3000);
-        serde_json::to_vec(&StoredProfile::from(e.profile().clone())).unwrap()
+        let p = StoredProfile {
+            keys: e.profile().clone(),
+            pointer: enrolled_pointer(3, 900),
+        };
+        assert!(p.keys.is_mature() && p.pointer.is_mature());
+        serde_json::to_vec(&p).unwrap()
+    })
+}
+
+/// Someone else's pointing, as the pointer events the reader would send, made once.
+fn pointing() -> &'static [PointerEvent] {
+    static P: std::sync::OnceLock<Vec<PointerEvent>> = std::sync::OnceLock::new();
+    P.get_or_init(|| {
+        let (raw, end) = Mouser::new(41).actions(150, 1_000_000);
+        let mut tap = PointerTap::new(DeviceId(2), SegmentParams::default());
+        let mut out = Vec::new();
+        for r in &raw {
+            while let Some(d) = tap.deadline().filter(|&d| d <= r.time_us) {
+                tap.flush(d, &mut out);
+            }
+            tap.push(r, &mut out);
+        }
+        tap.finish(end, &mut out);
+        out
     })
 }
 
@@ -62,17 +91,24 @@ fn load(bytes: &[u8]) -> LoadOutcome<StoredProfile> {
     outcome
 }
 
-/// A loaded profile must be usable: scoring typing with it never panics.
+/// A loaded profile must be usable: scoring pointing and typing with it never panics and
+/// keeps the policy finite.
 fn exercise(p: StoredProfile) {
     let mut e = Engine::with_profiles(Default::default(), p.keys, Default::default(), p.pointer);
     e.on_unlock(0);
-    let keys = Typist::new(29, 1.0).type_keys(300, 1_000_000);
     let mut out = Vec::new();
+    for ev in pointing() {
+        e.on_pointer(ev, PointerSource::Physical, &mut out);
+    }
+    let keys = Typist::new(29, 1.0).type_keys(300, 1_000_000_000);
     for t in timing(&keys, 1) {
         e.on_timing(&t, SourceKind::Keyboard, &mut out);
     }
-    let trust = e.policy().trust();
-    assert!(trust.is_finite(), "trust {trust}");
+    let (trust, level) = (e.policy().trust(), e.policy().level());
+    assert!(
+        trust.is_finite() && level.is_finite(),
+        "trust {trust}, level {level}"
+    );
 }
 
 fn container(payload: &[u8]) -> Vec<u8> {

@@ -96,7 +96,7 @@ fn hash_depends_on_values_only() {
         r#""lock_on_injection":true},"#,
         r#""pointer":{"enabled":true,"pause_ms":500,"scroll_gap_ms":500,"drag_min":8,"#,
         r#""min_steps":4,"shrink":0.2,"z_cap":3.0,"sd_floor":0.05,"stratum_shrink_n":50.0,"#,
-        r#""evidence_cap":2.0,"evidence_weight":0.35,"evidence_offset":0.25,"#,
+        r#""evidence_cap":2.0,"evidence_weight":0.5,"evidence_offset":0.25,"#,
         r#""scored":["move","point_click","drag_drop"],"calibrate_after":40,"#,
         r#""min_kind_actions":60,"min_enroll_actions":600,"n_cap":5000.0,"#,
         r#""calibration_cap":400.0},"session":{"dbus_timeout_ms":2000,"#,
@@ -105,7 +105,7 @@ fn hash_depends_on_values_only() {
         r#""policy":{"exempt_users":[],"exempt_groups":[]}}"#,
     );
     assert_eq!(serde_json::to_string(&base).unwrap(), json);
-    let pinned = "sha256:bae5cc0cb77e4834b7edd40ea784cc6b1b9e443d786eb582038ac836da9ebe20";
+    let pinned = "sha256:1966c2c7bd82cd44129eba3b6489efa6c0a04301d734f3103faba74388630632";
     assert_eq!(base.hash(), pinned);
 }
 

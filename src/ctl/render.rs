@@ -82,9 +82,11 @@ pub fn profile(p: &ProfileView) -> String {
         _ => String::new(),
     };
     let _ = writeln!(o, "profile:      {}{who}", p.profile);
-    let percent = p
-        .enrollment_percent
-        .map_or(String::new(), |e| format!(", enrollment {e}%"));
+    let percent = match (p.enrollment_percent, p.pointer_enrollment_percent) {
+        (Some(k), Some(m)) => format!(", enrollment: typing {k}%, pointer {m}%"),
+        (Some(k), None) => format!(", enrollment {k}%"),
+        _ => String::new(),
+    };
     let _ = writeln!(o, "state:        {}{percent}", p.state);
     if let Some(k) = p.keystrokes {
         let _ = writeln!(
@@ -93,6 +95,13 @@ pub fn profile(p: &ProfileView) -> String {
             p.coverage.unwrap_or(0.0),
             p.keys_seen.unwrap_or(0),
             p.key_pairs_seen.unwrap_or(0)
+        );
+    }
+    if let Some(a) = p.pointer_actions {
+        let _ = writeln!(
+            o,
+            "pointer:      {a} actions, {} kinds of action giving evidence",
+            p.pointer_kinds_ready.unwrap_or(0)
         );
     }
     for (name, v) in [

@@ -457,7 +457,7 @@ impl Brain {
                     self.drop_owner(&info.seat, out);
                     match self.users.get_mut(&resolved.identity) {
                         Some(u) => {
-                            admin::renew(&self.s.engine, u);
+                            admin::renew(&self.s, u);
                             u.engine.on_unlock(now.us);
                             u.scored = 0;
                         }
@@ -503,7 +503,7 @@ impl Brain {
         };
         if let Some(u) = self.users.get_mut(&o.resolved.identity) {
             // An unlock resets trust and starts the grace period.
-            admin::renew(&self.s.engine, u);
+            admin::renew(&self.s, u);
             u.engine.on_unlock(now.us);
             u.scored = 0;
             if let Some(elapsed_ms) = self.false_locks.unlocked(session, now.ms) {

@@ -13,7 +13,8 @@ use super::{Brain, Now, Settings, User};
 use crate::audit::fields::DegradedReason;
 use crate::config::Mode;
 use crate::daemon::event::Action;
-use crate::engine::{Engine, EngineParams, Profile};
+use crate::engine::pointer::PointerProfile;
+use crate::engine::{Engine, Profile};
 use crate::session::Gate;
 use crate::store::Identity;
 
@@ -34,7 +35,7 @@ pub struct SessionSnapshot {
     pub exempt: bool,
     /// The profile is in memory.
     pub loaded: bool,
-    /// The profile may decide.
+    /// Either profile (typing or pointer) may decide (`Engine::deciding`).
     pub mature: bool,
     /// Keystrokes are scored right now.
     pub scoring: bool,
@@ -47,17 +48,24 @@ pub struct SessionSnapshot {
 /// A profile held in memory.
 #[derive(Clone, Debug)]
 pub struct UserSnapshot<'a> {
-    /// The profile.
+    /// The keystroke profile.
     pub profile: &'a Profile,
+    /// The pointer profile.
+    pub pointer: &'a PointerProfile,
     /// Learned since the last save.
     pub dirty: bool,
 }
 
-/// Rebuilds `user`'s engine on `params` if they changed (a reload), keeping the profile.
-pub(super) fn renew(params: &EngineParams, user: &mut User) {
-    if user.engine.params() != params {
-        let profile = user.engine.profile().clone();
-        user.engine = Engine::with_profile(params.clone(), profile);
+/// Rebuilds `user`'s engine on the settings' engine and pointer parameters if either
+/// changed (a reload), keeping both profiles: a reload must never cost what was learned.
+pub(super) fn renew(s: &Settings, user: &mut User) {
+    if user.engine.params() != &s.engine || user.engine.pointer_params() != &s.pointer {
+        user.engine = Engine::with_profiles(
+            s.engine.clone(),
+            user.engine.profile().clone(),
+            s.pointer.clone(),
+            user.engine.pointer_profile().clone(),
+        );
     }
 }
 
@@ -154,6 +162,7 @@ impl Brain {
     pub fn user(&self, id: &Identity) -> Option<UserSnapshot<'_>> {
         self.users.get(id).map(|u| UserSnapshot {
             profile: u.engine.profile(),
+            pointer: u.engine.pointer_profile(),
             dirty: u.dirty,
         })
     }
@@ -189,7 +198,7 @@ impl Brain {
             .iter()
             .map(|(seat, o)| {
                 let user = self.users.get(&o.resolved.identity);
-                let mature = user.is_some_and(|u| u.engine.profile().is_mature());
+                let mature = user.is_some_and(|u| u.engine.deciding());
                 let trust = user.filter(|_| mature).map(|u| {
                     let p = u.engine.policy();
                     (p.trust(), p.level(), p.lock_level())

@@ -181,8 +181,8 @@ impl Control {
             _ => None,
         };
         let (profile, state_override) = match (&mem, &disk) {
-            (Some(m), _) => (Some(m.profile), None),
-            (None, Some(Inspection::Valid(p))) => (Some(&p.keys), None),
+            (Some(m), _) => (Some((m.profile, m.pointer)), None),
+            (None, Some(Inspection::Valid(p))) => (Some((&p.keys, &p.pointer)), None),
             (None, Some(Inspection::Corrupt(_))) => (None, Some("unreadable")),
             (None, Some(Inspection::Newer { .. })) => (None, Some("newer_version")),
             // Only quarantined copies are left.
@@ -200,7 +200,8 @@ impl Control {
             loaded: mem.is_some(),
             unsaved: mem.as_ref().is_some_and(|m| m.dirty),
         };
-        Ok(profile_view(&facts, &cx.brain.settings().engine))
+        let s = cx.brain.settings();
+        Ok(profile_view(&facts, &s.engine, &s.pointer))
     }
 
     fn admin_status(&self, cx: &Ctx<'_>) -> AdminStatus {

@@ -340,6 +340,11 @@ async fn serve(
             announce(&mut control, &brain, ah);
         }
     }
+    // Saves first: they run on the writer thread while the lock requests below finish, so
+    // a slow escalation does not eat into the time the saves have before TimeoutStopSec.
+    let now = clock.now();
+    let actions = brain.shutdown();
+    shell!().execute(actions, &mut brain, now);
     // The process ends only after its lock requests were answered and audited.
     while let Some(r) = locks.join_next().await {
         if let Ok(e) = r {
@@ -348,6 +353,7 @@ async fn serve(
             shell!().execute(actions, &mut brain, now);
         }
     }
+    // Whatever the lock outcomes changed (normally nothing: input has stopped).
     let now = clock.now();
     let actions = brain.shutdown();
     shell!().execute(actions, &mut brain, now);

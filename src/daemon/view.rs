@@ -1,11 +1,14 @@
 //! Turning what the daemon holds into the API's dictionaries (pure): a profile's summary
-//! (maturity, coverage, a timing summary in milliseconds, file facts) and a session's view.
+//! (typing and pointer maturity, coverage, a timing summary in milliseconds, file facts)
+//! and a session's view.
 //!
 //! Invariant: the timing summary is three global statistics (hold, press-to-press,
 //! release-to-press), converted back from the engine's transformed units; no per-key or
-//! per-pair value, and so nothing about which keys were typed, leaves this module.
+//! per-pair value, and so nothing about which keys were typed, leaves this module. Of the
+//! pointer profile only counts leave it (actions learned, kinds ready).
 
 use super::brain::SessionSnapshot;
+use crate::engine::pointer::{PointerParams, PointerProfile};
 use crate::engine::wire::{FeatRow, ProfileFile};
 use crate::engine::{EngineParams, Profile};
 use crate::ipc::types::{ProfileView, SessionView};
@@ -18,8 +21,8 @@ pub struct ProfileFacts<'a> {
     pub id: &'a Identity,
     /// The login name of a uid profile.
     pub user: Option<String>,
-    /// The profile (from memory, else from the file), when readable.
-    pub profile: Option<&'a Profile>,
+    /// The keystroke and pointer profiles (from memory, else from the file), when readable.
+    pub profile: Option<(&'a Profile, &'a PointerProfile)>,
     /// `None`: `profile` decides (`training`/`protecting`); else this state token.
     pub state_override: Option<&'static str>,
     /// The file's path.
@@ -35,7 +38,11 @@ pub struct ProfileFacts<'a> {
 }
 
 /// The API view of one profile.
-pub fn profile_view(f: &ProfileFacts<'_>, params: &EngineParams) -> ProfileView {
+pub fn profile_view(
+    f: &ProfileFacts<'_>,
+    params: &EngineParams,
+    pointer_params: &PointerParams,
+) -> ProfileView {
     let mut v = ProfileView {
         profile: f.id.to_string(),
         uid: match f.id {
@@ -53,13 +60,23 @@ pub fn profile_view(f: &ProfileFacts<'_>, params: &EngineParams) -> ProfileView 
         unsaved: f.unsaved,
         ..ProfileView::default()
     };
-    let Some(p) = f.profile else {
+    let Some((p, pointer)) = f.profile else {
         return v;
     };
     let m = p.maturity();
-    if f.state_override.is_none() && m.mature {
+    let pm = pointer.maturity(pointer_params);
+    // As `Engine::deciding`: either mature profile protects the session.
+    if f.state_override.is_none() && (m.mature || pm.mature) {
         v.state = "protecting".into();
     }
+    let need = u64::from(pointer_params.min_enroll_actions.max(1));
+    v.pointer_enrollment_percent = Some(if pm.mature {
+        100
+    } else {
+        u32::try_from((pm.actions * 100 / need).min(99)).unwrap_or(99)
+    });
+    v.pointer_actions = Some(pm.actions);
+    v.pointer_kinds_ready = Some(pm.kinds_ready);
     let need = u64::from(params.min_enroll_keystrokes.max(1));
     v.enrollment_percent = Some(if m.mature {
         100
@@ -113,5 +130,50 @@ pub fn session_view(s: &SessionSnapshot) -> SessionView {
         trust: s.trust.map(|t| round(t.0)),
         suspicion: s.trust.map(|t| round(t.1)),
         lock_level: s.trust.map(|t| round(t.2)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts<'a>(
+        id: &'a Identity,
+        path: &'a Path,
+        p: (&'a Profile, &'a PointerProfile),
+    ) -> ProfileFacts<'a> {
+        ProfileFacts {
+            id,
+            user: None,
+            profile: Some(p),
+            state_override: None,
+            path,
+            file: None,
+            quarantined: 0,
+            loaded: true,
+            unsaved: false,
+        }
+    }
+
+    #[test]
+    fn a_mature_pointer_profile_alone_is_protecting() {
+        let (id, path) = (Identity::Uid(1000), Path::new("/var/lib/typewarden/x"));
+        let (ep, pp) = (EngineParams::default(), PointerParams::default());
+        let keys = Profile::new();
+        let mut pointer = PointerProfile::new();
+        let v = profile_view(&facts(&id, path, (&keys, &pointer)), &ep, &pp);
+        assert_eq!(v.state, "training");
+        assert_eq!(v.pointer_enrollment_percent, Some(0));
+        pointer.actions = u64::from(pp.min_enroll_actions) / 2;
+        let v = profile_view(&facts(&id, path, (&keys, &pointer)), &ep, &pp);
+        assert_eq!(
+            (v.state.as_str(), v.pointer_enrollment_percent),
+            ("training", Some(50))
+        );
+        pointer.mature = true;
+        let v = profile_view(&facts(&id, path, (&keys, &pointer)), &ep, &pp);
+        assert_eq!(v.state, "protecting");
+        assert_eq!(v.pointer_enrollment_percent, Some(100));
+        assert_eq!(v.enrollment_percent, Some(0), "typing is still enrolling");
     }
 }

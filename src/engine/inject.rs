@@ -12,6 +12,12 @@
 //!   can be quantised by a keyboard's or OS timer (15.6 ms in the Buffalo set), hence the
 //!   longer hold window and the trimmed spread instead of a median deviation.
 //!
+//! Every rule needs a burst: most of the window (three quarters) one chain of keystrokes,
+//! each within `max_latency_ms` of the last. Isolated presses seconds apart are no
+//! injection whatever their holds: a mouse's macro thumb button sends `KEY_LEFTMETA` 1/0
+//! within 8 ms, identically each time (F19), and a foot pedal or a presenter key does the
+//! same; judged on holds alone, sixteen of them locked the owner.
+//!
 //! Jitter added by a tool to its delays alone still leaves its holds regular; a tool that
 //! jitters both at human speed is not recognised here and has to be caught by the biometric
 //! verifier like any other impostor.
@@ -100,27 +106,29 @@ impl InjectDetector {
         if n < lw {
             return None;
         }
+        // A burst: most of the window is one chain (see the module doc, F19).
+        let burst = |w: usize, lats: &VecDeque<Option<f64>>| {
+            lats.iter().skip(n - w).flatten().count() * 4 >= w * 3
+        };
+        if !burst(lw, &self.lats) {
+            return None;
+        }
         let s = &mut self.scratch;
         s.clear();
         s.extend(self.holds.iter().skip(n - lw));
-        let hold_med = median(s);
-        s.clear();
-        s.extend(self.lats.iter().skip(n - lw).flatten());
-        // Latencies count only when most of the window is one chain.
-        let lat_ok = s.len() * 4 >= lw * 3;
-        let mut kind = None;
-        if lat_ok {
-            let lat_sd = trimmed_sd(s);
-            if median(s) < p.inject_min_latency_ms {
-                kind = Some(InjectionKind::MachineSpeed);
-            } else if lat_sd <= p.inject_latency_sd_ms {
-                kind = Some(InjectionKind::MachineRegular);
-            }
-        }
-        if hold_med < p.inject_min_hold_ms {
+        if median(s) < p.inject_min_hold_ms {
             return Some(InjectionKind::MachineSpeed);
         }
-        if kind.is_none() && n >= hw {
+        s.clear();
+        s.extend(self.lats.iter().skip(n - lw).flatten());
+        let mut kind = None;
+        let lat_sd = trimmed_sd(s);
+        if median(s) < p.inject_min_latency_ms {
+            kind = Some(InjectionKind::MachineSpeed);
+        } else if lat_sd <= p.inject_latency_sd_ms {
+            kind = Some(InjectionKind::MachineRegular);
+        }
+        if kind.is_none() && n >= hw && burst(hw, &self.lats) {
             s.clear();
             s.extend(self.holds.iter().skip(n - hw));
             if trimmed_sd(s) <= p.inject_hold_sd_ms {
@@ -218,5 +226,20 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn isolated_identical_short_presses_are_no_burst() {
+        // F19: a macro thumb button, 6 ms each time, seconds apart (unlinked): never a
+        // report; the same presses in one fast chain are machine typing.
+        let p = EngineParams::default();
+        let mut d = InjectDetector::default();
+        for i in 0..100 {
+            assert_eq!(d.push(&ks(f64::from(i) * 3000.0, 6.0, None), &p), None);
+        }
+        let reports: Vec<_> = (0..40)
+            .filter_map(|i| d.push(&ks(f64::from(i) * 50.0, 6.0, Some(50.0)), &p))
+            .collect();
+        assert_eq!(reports, vec![InjectionKind::MachineSpeed]);
     }
 }

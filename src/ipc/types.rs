@@ -94,11 +94,11 @@ pub struct ProfileView {
     pub uid: Option<u32>,
     /// The login name of a uid profile, when it resolves.
     pub user: Option<String>,
-    /// `training` or `protecting`; `unreadable` when the file exists but does not verify
-    /// (it will be quarantined when next loaded); `newer_version` when a newer typewarden
-    /// wrote it (kept untouched).
+    /// `training` or `protecting` (the typing or the pointer profile decides); `unreadable`
+    /// when the file exists but does not verify (it will be quarantined when next loaded);
+    /// `newer_version` when a newer typewarden wrote it (kept untouched).
     pub state: String,
-    /// Enrollment progress in percent (100 once protecting).
+    /// Typing enrollment progress in percent (100 once the typing profile decides).
     pub enrollment_percent: Option<u32>,
     /// Keystrokes learned.
     pub keystrokes: Option<u64>,
@@ -114,6 +114,12 @@ pub struct ProfileView {
     pub press_press_ms: Option<(f64, f64, f64)>,
     /// Typical release-to-press time (ms; negative under rollover), low, high.
     pub release_press_ms: Option<(f64, f64, f64)>,
+    /// Pointer enrollment progress in percent (100 once the pointer profile decides).
+    pub pointer_enrollment_percent: Option<u32>,
+    /// Pointer actions (movements, clicks, drags, scrolls) learned.
+    pub pointer_actions: Option<u64>,
+    /// Kinds of pointer action (per surface) that give evidence.
+    pub pointer_kinds_ready: Option<u32>,
     /// The profile file.
     pub file_path: String,
     /// Whether the file exists (a new profile is in memory until its first save).

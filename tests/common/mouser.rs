@@ -106,3 +106,28 @@ impl Mouser {
         (out, t)
     }
 }
+
+/// The pointer profile an engine learns from `n` actions of `Mouser::new(seed)`, through
+/// the real aggregation and segmentation (no typing).
+#[allow(dead_code)]
+pub fn enrolled_pointer(seed: u64, n: usize) -> typewarden::engine::pointer::PointerProfile {
+    use typewarden::core::pointer::{PointerTap, SegmentParams};
+    use typewarden::core::timing::DeviceId;
+    use typewarden::engine::{pointer::PointerSource, Engine, EngineParams};
+    let mut e = Engine::new(EngineParams::default());
+    e.on_unlock(0);
+    let (raw, end) = Mouser::new(seed).actions(n, 1_000_000);
+    let mut tap = PointerTap::new(DeviceId(2), SegmentParams::default());
+    let (mut evs, mut out) = (Vec::new(), Vec::new());
+    for r in &raw {
+        while let Some(d) = tap.deadline().filter(|&d| d <= r.time_us) {
+            tap.flush(d, &mut evs);
+        }
+        tap.push(r, &mut evs);
+    }
+    tap.finish(end, &mut evs);
+    for ev in &evs {
+        e.on_pointer(ev, PointerSource::Physical, &mut out);
+    }
+    e.pointer_profile().clone()
+}

@@ -152,6 +152,10 @@ def summary(results, total, state):
         reads = "reads" if state.get("pointer_opened") else "does not open"
         print(f"   CPU, 8000 pointer ev/s   {cpu:.1f}% of one vCPU ({rate}); the daemon {reads} the pointer")
     counts = {s: sum(1 for r in results if r[2] == s) for s in ("PASS", "FAIL", "SKIP")}
+    # Failures last, in full: CI logs keep the tail of a long run.
+    for ident, name, status, _, detail in results:
+        if status == "FAIL":
+            print(f"== FAILED {ident} {name}: {' | '.join(detail.splitlines())[:600]}")
     print(f"== {counts['PASS']} passed, {counts['FAIL']} failed, {counts['SKIP']} skipped in {total:.0f} s")
     return counts["FAIL"] == 0
 

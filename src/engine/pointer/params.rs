@@ -80,7 +80,7 @@ impl Default for PointerParams {
             sd_floor: 0.05,
             stratum_shrink_n: 50.0,
             evidence_cap: 2.0,
-            evidence_weight: 0.35,
+            evidence_weight: 0.5,
             evidence_offset: 0.25,
             scored: vec![
                 ActionKind::Move,
