@@ -102,6 +102,9 @@ pub fn init(verbosity: u8, syslog: Option<&Path>) -> LoggingGuard {
                 .with(
                     tracing_subscriber::fmt::layer()
                         .with_writer(std::io::stderr)
+                        // Colour codes only for a person at a terminal, never into a
+                        // file, a pipe or a log collector.
+                        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
                         .with_target(false),
                 )
                 .try_init(),

@@ -81,7 +81,7 @@ enum Command {
         #[arg(long)]
         admin: bool,
     },
-    /// Show, list, reset or delete typing profiles.
+    /// Show, list, reset or delete profiles (typing and pointer statistics).
     #[command(subcommand)]
     Profile(typewarden::ctl::ProfileCommand),
     /// Pause verification for DURATION (90s, 15m, 2h, 1h30m; at most 24h).
@@ -177,9 +177,26 @@ fn run(command: Command, config: Option<PathBuf>) -> ExitCode {
         | Command::Mode { .. } => Ok(ExitCode::FAILURE),
     };
     result.unwrap_or_else(|e| {
-        eprintln!("{e:#}");
+        eprintln!("{}", chain(&e));
         ExitCode::FAILURE
     })
+}
+
+/// The error and its causes, each said once: the adapters' errors already quote their
+/// cause (`"state directory: {0}"` over a `#[from]` source), so anyhow's `{:#}` would
+/// repeat it ("a: b: b: b").
+fn chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let s = cause.to_string();
+        if !out.contains(&s) {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&s);
+        }
+    }
+    out
 }
 
 fn load_config(path: Option<PathBuf>) -> anyhow::Result<Config> {

@@ -232,7 +232,7 @@ fn new_engine_settings_reach_a_user_at_their_next_unlock() {
 }
 
 #[test]
-fn a_reload_keeps_the_pointer_profile_and_a_mouse_only_profile_protects() {
+fn a_reload_keeps_the_pointer_profile_and_a_mouse_only_profile_protects_while_read() {
     // Alice has only ever used the mouse: her typing profile is in training, her pointer
     // profile is mature, so her session is protected (`Engine::deciding`).
     let mut b = Brain::new(settings(Mode::Enforce));
@@ -266,4 +266,25 @@ fn a_reload_keeps_the_pointer_profile_and_a_mouse_only_profile_protects() {
     let u = b.user(&ALICE).expect("loaded");
     assert!(u.pointer == &pointer, "the pointer profile is kept");
     assert!(b.sessions(at(5_000, 0))[0].mature);
+
+    // Pointers switched off: the pointer profile is kept but protects no one, and the
+    // session says so (in training, no trust shown).
+    let mut s = settings(Mode::Enforce);
+    s.pointer.enabled = false;
+    b.reconfigure(s);
+    let unlock = SessionEvent::Unlocked {
+        seat: "seat0".into(),
+        session: "c1".into(),
+        via: LockVia::Hint,
+    };
+    b.handle(Event::Session(unlock, None), at(9_000, 9_000_000));
+    let s = &b.sessions(at(9_000, 0))[0];
+    assert!(
+        !s.mature && s.trust.is_none(),
+        "protected by an unread pointer"
+    );
+    assert!(
+        b.user(&ALICE).expect("loaded").pointer == &pointer,
+        "still kept"
+    );
 }

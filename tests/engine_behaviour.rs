@@ -602,3 +602,63 @@ fn f19_macro_button_presses_are_neither_learned_nor_scored_nor_a_new_keyboard() 
     assert_eq!(plain.policy().level(), mixed.policy().level());
     assert_eq!(plain.profile().maturity(), mixed.profile().maturity());
 }
+
+/// `n` keys of a payload (the alphabet in turn), one every `gap_us`, each held `hold_us`.
+fn payload(n: usize, t0: i64, gap_us: i64, hold_us: i64) -> Vec<KeyRec> {
+    (0..n as i64)
+        .map(|i| KeyRec {
+            code: KEYS[(i % 26) as usize],
+            press_us: t0 + i * gap_us,
+            release_us: t0 + i * gap_us + hold_us,
+        })
+        .collect()
+}
+
+/// Decisions of the owner's mature engine on raw events through the real cleaner.
+fn on_owner(raw: &[RawEvent], t0: i64) -> Vec<Decision> {
+    let mut e = enrolled(&mut Typist::new(1, 1.0), 3000);
+    e.on_unlock(t0);
+    let mut c = Cleaner::new(DeviceId(1), CleanParams::default());
+    let mut t = Vec::new();
+    for r in raw {
+        c.push(r, &mut t);
+    }
+    feed(&mut e, &t, SourceKind::Keyboard)
+}
+
+#[test]
+fn an_injector_that_cuts_its_own_chain_is_still_reported_and_locked() {
+    // Machine holds (5 ms) are never scored (F19), so they must never escape the injection
+    // detector by breaking the chain it judges (found by review: both streams below were
+    // neither scored nor reported). Slow: one key every 1.6 s, over `max_latency_ms`.
+    let t0 = 100_000_000_000;
+    let slow = raw_events(&payload(100, t0, 1_600_000, 5_000));
+    let d = on_owner(&slow, t0);
+    assert_eq!(
+        injection(&d),
+        Some(InjectionKind::MachineSpeed),
+        "slow payload"
+    );
+    assert!(!locks(&d).is_empty());
+    // Fast, each key followed by a Shift tap bounced within `chatter_ms`, which cuts the
+    // chain after every key and types nothing.
+    let mut keys = Vec::new();
+    for k in payload(100, t0, 60_000, 5_000) {
+        let p = k.press_us;
+        keys.push(k);
+        for dt in [8_000, 20_000] {
+            keys.push(KeyRec {
+                code: 42,
+                press_us: p + dt,
+                release_us: p + dt + 5_000,
+            });
+        }
+    }
+    let d = on_owner(&raw_events(&keys), t0);
+    assert_eq!(
+        injection(&d),
+        Some(InjectionKind::MachineSpeed),
+        "bounced payload"
+    );
+    assert!(!locks(&d).is_empty());
+}

@@ -119,11 +119,14 @@ pub enum AuditEvent {
         /// The OS error's name (`ENOSPC`, `EROFS`, …) when there was one.
         errno: Option<Token>,
     },
-    /// A configuration was rejected; the previous one stays.
+    /// A configuration was rejected: at startup the daemon does not start, on a reload the
+    /// previous configuration stays.
     ConfigRejected {
         path: PathBuf,
         line: Option<u32>,
         config_key: Option<Token>,
+        /// Rejected at startup (else on a reload).
+        at_startup: bool,
     },
     /// A configuration was loaded.
     ConfigReloaded { path: PathBuf, mode: Mode },

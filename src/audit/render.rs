@@ -290,8 +290,16 @@ impl AuditEvent {
                 path,
                 line,
                 config_key,
+                at_startup,
             } => {
-                f.path(path);
+                f.path(path).add(
+                    "TYPEWARDEN_EFFECT",
+                    if *at_startup {
+                        "not_started"
+                    } else {
+                        "previous_kept"
+                    },
+                );
                 let mut m = format!("Configuration {} rejected", display_path(path));
                 if let Some(line) = line {
                     f.add("TYPEWARDEN_LINE", line);
@@ -301,7 +309,11 @@ impl AuditEvent {
                     f.add("TYPEWARDEN_CONFIG_KEY", key);
                     let _ = write!(m, " (key {key})");
                 }
-                m + "; the previous configuration stays"
+                m + if *at_startup {
+                    "; typewarden does not start"
+                } else {
+                    "; the previous configuration stays"
+                }
             }
             E::ConfigReloaded { path, mode } => {
                 f.path(path).add("TYPEWARDEN_MODE", mode.as_str());

@@ -136,7 +136,13 @@ impl Brain {
             }
             return out;
         };
-        user.engine = Engine::new(self.s.engine.clone());
+        // The configured pointer settings, not the built-in ones (`Engine::new`).
+        user.engine = Engine::with_profiles(
+            self.s.engine.clone(),
+            Profile::new(),
+            self.s.pointer.clone(),
+            PointerProfile::new(),
+        );
         user.engine.on_unlock(now.us);
         user.dirty = false;
         user.quarters = 0;

@@ -316,6 +316,7 @@ fn rejected(e: &ConfigError, main: PathBuf) -> AuditEvent {
         path,
         line: line.and_then(|l| u32::try_from(l).ok()),
         config_key: key,
+        at_startup: false,
     }
 }
 

@@ -26,6 +26,7 @@ pub fn audit_rejected_config(err: &ConfigError, socket: &Path, syslog: &Path) {
         path: PathBuf::from(file.unwrap_or("<configuration>")),
         line: line.and_then(|l| u32::try_from(l).ok()),
         config_key: key.and_then(|k| Token::new(k).ok()),
+        at_startup: true,
     });
     audit.shutdown(FLUSH);
 }

@@ -65,8 +65,9 @@ pub fn profile_view(
     };
     let m = p.maturity();
     let pm = pointer.maturity(pointer_params);
-    // As `Engine::deciding`: either mature profile protects the session.
-    if f.state_override.is_none() && (m.mature || pm.mature) {
+    // As `Engine::deciding`: either mature profile protects the session (the pointer's
+    // only while pointers are read, `[pointer] enabled`).
+    if f.state_override.is_none() && (m.mature || (pm.mature && pointer_params.enabled)) {
         v.state = "protecting".into();
     }
     let need = u64::from(pointer_params.min_enroll_actions.max(1));
@@ -175,5 +176,12 @@ mod tests {
         assert_eq!(v.state, "protecting");
         assert_eq!(v.pointer_enrollment_percent, Some(100));
         assert_eq!(v.enrollment_percent, Some(0), "typing is still enrolling");
+        // Pointers not read: the pointer profile protects no one.
+        let off = PointerParams {
+            enabled: false,
+            ..PointerParams::default()
+        };
+        let v = profile_view(&facts(&id, path, (&keys, &pointer)), &ep, &off);
+        assert_eq!(v.state, "training");
     }
 }

@@ -12,11 +12,18 @@
 //!   can be quantised by a keyboard's or OS timer (15.6 ms in the Buffalo set), hence the
 //!   longer hold window and the trimmed spread instead of a median deviation.
 //!
-//! Every rule needs a burst: most of the window (three quarters) one chain of keystrokes,
-//! each within `max_latency_ms` of the last. Isolated presses seconds apart are no
-//! injection whatever their holds: a mouse's macro thumb button sends `KEY_LEFTMETA` 1/0
-//! within 8 ms, identically each time (F19), and a foot pedal or a presenter key does the
-//! same; judged on holds alone, sixteen of them locked the owner.
+//! The window rules need a burst: most of the window (three quarters) one chain of
+//! keystrokes, each within `max_latency_ms` of the last. Isolated presses seconds apart are
+//! no injection on their own: a mouse's macro thumb button sends `KEY_LEFTMETA` 1/0 within
+//! 8 ms, identically each time (F19), and a foot pedal or a presenter key does the same;
+//! judged on holds alone, sixteen of them locked the owner.
+//!
+//! Machine holds (under `inject_min_hold_ms`, which no finger makes and which the engine
+//! therefore never scores) are judged apart, over time and not per chain, because cuts are
+//! the sender's to make (a pause over `max_latency_ms`, a bounced key): as many of them as
+//! the latency window within [`MACHINE_SPAN_US`], on at least [`MACHINE_MIN_SLOTS`]
+//! different keys, is machine typing however it is paced. A macro button repeats one key
+//! (two for a chord) and never gets there. This window survives cuts.
 //!
 //! Jitter added by a tool to its delays alone still leaves its holds regular; a tool that
 //! jitters both at human speed is not recognised here and has to be caught by the biometric
@@ -25,10 +32,16 @@
 //! A report is edge-triggered: one per burst, re-armed when the window looks human again or
 //! the chain is cut. Tokens and scanners never reach this detector (the engine ignores them).
 
+use crate::core::keyslot::KeySlot;
 use crate::engine::features::Keystroke;
 use crate::engine::EngineParams;
 use serde::Serialize;
 use std::collections::VecDeque;
+
+/// How far back machine-held keystrokes are counted (µs), across cuts.
+pub const MACHINE_SPAN_US: i64 = 60_000_000;
+/// Different keys among them that make typing rather than a macro button.
+pub const MACHINE_MIN_SLOTS: usize = 4;
 
 /// Why typing was judged not human.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -45,7 +58,12 @@ pub enum InjectionKind {
 pub struct InjectDetector {
     holds: VecDeque<f64>,
     lats: VecDeque<Option<f64>>,
+    /// The chain windows judge the current burst non-human.
     reported: bool,
+    /// Press stamps and keys of recent machine-held keystrokes (kept across cuts).
+    machine: VecDeque<(i64, KeySlot)>,
+    /// The machine-hold rule holds.
+    machine_active: bool,
     scratch: Vec<f64>,
 }
 
@@ -64,7 +82,8 @@ fn trimmed_sd(v: &mut [f64]) -> f64 {
 }
 
 impl InjectDetector {
-    /// Forgets the window (a cut: the burst is over).
+    /// Forgets the chain windows (a cut: the chain's burst is over). The machine-hold
+    /// window is kept: a cut must not hide machine typing.
     pub fn reset(&mut self) {
         self.holds.clear();
         self.lats.clear();
@@ -73,13 +92,15 @@ impl InjectDetector {
 
     /// True while a reported burst lasts: its keystrokes are neither scored nor learned.
     pub fn in_burst(&self) -> bool {
-        self.reported
+        self.reported || self.machine_active
     }
 
-    /// Feeds one keystroke; returns a report on the first keystroke of a non-human burst.
+    /// Feeds one keystroke; returns a report on the first keystroke of a non-human burst
+    /// (one report while either rule keeps holding).
     pub fn push(&mut self, ks: &Keystroke, p: &EngineParams) -> Option<InjectionKind> {
         let lw = p.inject_latency_window.max(4) as usize;
         let hw = p.inject_hold_window.max(4) as usize;
+        let was = self.in_burst();
         self.holds.push_back(ks.hold_us() as f64 / 1000.0);
         self.lats
             .push_back(ks.link.map(|l| l.dd_us as f64 / 1000.0));
@@ -87,18 +108,34 @@ impl InjectDetector {
             self.holds.pop_front();
             self.lats.pop_front();
         }
-        let kind = self.judge(p, lw, hw);
-        match (kind, self.reported) {
-            (Some(k), false) => {
-                self.reported = true;
-                Some(k)
-            }
-            (None, _) => {
-                self.reported = false;
-                None
-            }
-            (Some(_), true) => None,
+        let chain = self.judge(p, lw, hw);
+        self.reported = chain.is_some();
+        self.machine_active = self.machine_rule(ks, p, lw);
+        let kind = chain.or(self.machine_active.then_some(InjectionKind::MachineSpeed));
+        kind.filter(|_| !was)
+    }
+
+    /// Records `ks` if its hold is a machine's; true when enough of them on enough keys
+    /// fell within [`MACHINE_SPAN_US`].
+    fn machine_rule(&mut self, ks: &Keystroke, p: &EngineParams, lw: usize) -> bool {
+        if (ks.hold_us() as f64) < p.inject_min_hold_ms * 1000.0 {
+            self.machine.push_back((ks.press_us, ks.slot));
         }
+        while self
+            .machine
+            .front()
+            .is_some_and(|&(t, _)| t < ks.press_us - MACHINE_SPAN_US)
+        {
+            self.machine.pop_front();
+        }
+        if self.machine.len() < lw {
+            return false;
+        }
+        let mut seen = [0u128; 2];
+        for &(_, KeySlot(s)) in &self.machine {
+            seen[usize::from(s >> 7)] |= 1 << (s & 127);
+        }
+        (seen[0].count_ones() + seen[1].count_ones()) as usize >= MACHINE_MIN_SLOTS
     }
 
     fn judge(&mut self, p: &EngineParams, lw: usize, hw: usize) -> Option<InjectionKind> {
@@ -241,5 +278,39 @@ mod tests {
             .filter_map(|i| d.push(&ks(f64::from(i) * 50.0, 6.0, Some(50.0)), &p))
             .collect();
         assert_eq!(reports, vec![InjectionKind::MachineSpeed]);
+    }
+
+    /// A keystroke on key `slot`.
+    fn on(mut k: Keystroke, slot: u8) -> Keystroke {
+        k.slot = KeySlot(slot);
+        k
+    }
+
+    #[test]
+    fn machine_holds_on_many_keys_are_injection_however_they_are_paced_or_cut() {
+        // A payload typed with 5 ms holds, one key every 1.6 s (never a chain) and cut
+        // after every key, as an evading injector would: reported once, and every later
+        // keystroke of it stays out of scoring.
+        let p = EngineParams::default();
+        let mut d = InjectDetector::default();
+        let mut reports = Vec::new();
+        for i in 0..100u8 {
+            reports.extend(d.push(&on(ks(f64::from(i) * 1600.0, 5.0, None), 1 + i % 26), &p));
+            d.reset();
+            if i >= 16 {
+                assert!(d.in_burst(), "keystroke {i} would be scored");
+            }
+        }
+        assert_eq!(reports, vec![InjectionKind::MachineSpeed]);
+        // The same holds on one key (a macro button) are never injection.
+        let mut d = InjectDetector::default();
+        for i in 0..100u8 {
+            assert_eq!(
+                d.push(&on(ks(f64::from(i) * 1600.0, 5.0, None), 7), &p),
+                None
+            );
+            d.reset();
+        }
+        assert!(!d.in_burst());
     }
 }

@@ -11,8 +11,9 @@
 //!   not learned, not checked for injection, and they do not touch the timing chains;
 //! - a virtual keyboard that is not allow-listed is checked for injection only (F26): its
 //!   typing is never scored or learned as a person's (issue 3; remappers re-emit timing);
-//! - a keystroke held under [`MACHINE_HOLD_US`] is checked for injection only: no finger
-//!   makes it, a mouse's macro button or a firmware burst does (F19);
+//! - a keystroke held under `inject_min_hold_ms` is checked for injection only (which
+//!   judges such holds across cuts, `inject`): no finger makes it, a mouse's macro button
+//!   or an injector does (F19);
 //! - a device removal or a keystroke from another device than the last one never carries
 //!   trust over: the policy re-verifies and the recent-typing state starts afresh (F14);
 //! - only the keystrokes right after an unlock, with no idle gap or other keyboard since,
@@ -45,14 +46,6 @@ use inject::InjectDetector;
 use pointer::{PointerParams, PointerProfile, PointerSource, PointerState, PointerStep};
 use policy::{Policy, Verdict};
 use serde::Serialize;
-
-/// Keystrokes held for less than this (µs) are not a person's typing: a mouse whose macro
-/// button sends `KEY_LEFTMETA` 1/0 within 8 ms (F19, Logitech M720) or a firmware burst.
-/// People's taps are several times longer: under 0.1 % of the holds in the public keystroke
-/// datasets are shorter (Buffalo 0.01 %, Aalto 0.08 %, mostly recorder artefacts). They
-/// still go through the injection detector, which is what machine typing is for; the
-/// policy and the profile never see them.
-pub const MACHINE_HOLD_US: i64 = 10_000;
 
 /// What kind of device an event came from, as classified by the input layer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -178,7 +171,8 @@ impl Engine {
         pointer: PointerProfile,
     ) -> Self {
         let mut policy = Policy::new(&params);
-        if !(profile.is_mature() || pointer.is_mature()) {
+        // A disabled pointer is not read, so its profile cannot protect anyone.
+        if !(profile.is_mature() || (pointer_params.enabled && pointer.is_mature())) {
             policy = policy.training();
         }
         Self {
@@ -207,7 +201,8 @@ impl Engine {
 
     /// Whether the policy decides: at least one profile is mature.
     pub fn deciding(&self) -> bool {
-        self.profile.is_mature() || self.pointer.profile().is_mature()
+        self.profile.is_mature()
+            || (self.pointer.params().enabled && self.pointer.profile().is_mature())
     }
 
     /// The profile (to persist it).
@@ -372,10 +367,12 @@ impl Engine {
 
     fn keystroke(&mut self, ks: &Keystroke, dev: usize, src: SourceKind, out: &mut Vec<Decision>) {
         let device = self.devices[dev].id;
-        // F19: a macro key (a mouse's thumb button) is not a finger: it is checked for
-        // injection below and nothing else, so it neither re-verifies as "another
-        // keyboard" nor ends an idle gap.
-        let machine = ks.hold_us() < MACHINE_HOLD_US;
+        // F19: a hold under `inject_min_hold_ms` is no finger's (a mouse's macro thumb
+        // button sends KEY_LEFTMETA 1/0 within 8 ms; under 0.1 % of the holds in the public
+        // keystroke datasets are that short, Buffalo 0.01 %, Aalto 0.08 %, mostly recorder
+        // artefacts). It is checked for injection below and nothing else, so it neither
+        // re-verifies as "another keyboard" nor ends an idle gap, and is never scored.
+        let machine = (ks.hold_us() as f64) < self.params.inject_min_hold_ms * 1000.0;
         let idle_us = (self.params.idle_reverify_s * 1e6) as i64;
         if let Some((t, d)) = self.last_key.filter(|_| !machine) {
             // Pointing in between is activity too: only a gap in both is idle.

@@ -36,6 +36,8 @@ use tokio::time::Instant;
 const MAX_ATTEMPTS: u32 = 8;
 /// Safety-net rescan period, in case a notice was lost without an overflow signal.
 const RESCAN: Duration = Duration::from_secs(60);
+/// How often a monitor that could not be created is tried again.
+const RESUBSCRIBE: Duration = Duration::from_secs(5);
 
 /// Manager settings.
 #[derive(Clone, Debug, Default)]
@@ -97,10 +99,12 @@ impl Manager {
         }
     }
 
-    /// Runs until the consumer closes the channel. Errors only if no monitor can be created.
+    /// Runs until the consumer closes the channel.
     pub async fn run(mut self) -> Result<(), MonitorError> {
-        let kind = self.cfg.monitor.unwrap_or_else(MonitorKind::detect);
-        let mut monitor = Monitor::subscribe(kind)?;
+        let Some(mut monitor) = self.subscribe().await else {
+            return Ok(());
+        };
+        let kind = monitor.kind();
         self.udev = kind == MonitorKind::Udev;
         let (mut keyboards, mut unreadable) = (0, 0);
         for node in list_event_nodes() {
@@ -133,7 +137,10 @@ impl Manager {
                     Err(e) => {
                         tracing::warn!("{e}; resubscribing in 1 s");
                         tokio::time::sleep(Duration::from_secs(1)).await;
-                        monitor = Monitor::subscribe(MonitorKind::detect())?;
+                        let Some(m) = self.subscribe().await else {
+                            return Ok(());
+                        };
+                        monitor = m;
                         self.udev = monitor.kind() == MonitorKind::Udev;
                         self.rescan().await;
                     }
@@ -142,6 +149,38 @@ impl Manager {
                 _ = tokio::time::sleep_until(next_retry.unwrap_or_else(Instant::now)), if next_retry.is_some() => self.retry_due().await,
                 _ = rescan.tick() => self.rescan().await,
                 _ = self.tx.closed() => return Ok(()),
+            }
+        }
+    }
+
+    /// A hotplug monitor, retried every [`RESUBSCRIBE`] until one can be created (a system
+    /// without `/dev/input` yet: no input device, or devtmpfs not mounted; udevd not up).
+    /// Meanwhile the consumer is told that nothing is read, so the missing protection is
+    /// audited (F40) rather than a dead input task. `None`: the consumer is gone.
+    async fn subscribe(&self) -> Option<Monitor> {
+        let mut told = false;
+        loop {
+            let kind = self.cfg.monitor.unwrap_or_else(MonitorKind::detect);
+            match Monitor::subscribe(kind) {
+                Ok(m) => return Some(m),
+                Err(e) if !told => {
+                    told = true;
+                    tracing::error!(
+                        "input monitor: {e}; no input device is read until it can be created (retrying every {}s)",
+                        RESUBSCRIBE.as_secs()
+                    );
+                    let ready = InputEvent::Ready {
+                        monitor: kind,
+                        keyboards: 0,
+                        unreadable: 0,
+                    };
+                    self.tx.send(ready).await.ok()?;
+                }
+                Err(e) => tracing::debug!("input monitor: {e}"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(RESUBSCRIBE) => {}
+                _ = self.tx.closed() => return None,
             }
         }
     }

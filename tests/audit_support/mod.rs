@@ -132,6 +132,13 @@ pub fn samples() -> Vec<AuditEvent> {
             path: PathBuf::from("/etc/typewarden/typewarden.toml"),
             line: Some(12),
             config_key: Some(Token::new("policy.lock_timeout").unwrap()),
+            at_startup: false,
+        },
+        AuditEvent::ConfigRejected {
+            path: PathBuf::from("/etc/typewarden/typewarden.toml"),
+            line: Some(3),
+            config_key: Some(Token::new("engine.min_enrol_keystrokes").unwrap()),
+            at_startup: true,
         },
         AuditEvent::ConfigReloaded {
             path: PathBuf::from("/etc/typewarden/typewarden.toml"),
