@@ -184,12 +184,13 @@ fn run(command: Command, config: Option<PathBuf>) -> ExitCode {
 
 /// The error and its causes, each said once: the adapters' errors already quote their
 /// cause (`"state directory: {0}"` over a `#[from]` source), so anyhow's `{:#}` would
-/// repeat it ("a: b: b: b").
+/// repeat it ("a: b: b: b"). A cause is left out only when the message so far already ends
+/// with it.
 fn chain(e: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in e.chain() {
         let s = cause.to_string();
-        if !out.contains(&s) {
+        if !out.ends_with(&s) {
             if !out.is_empty() {
                 out.push_str(": ");
             }
@@ -197,14 +198,6 @@ fn chain(e: &anyhow::Error) -> String {
         }
     }
     out
-}
-
-fn load_config(path: Option<PathBuf>) -> anyhow::Result<Config> {
-    let config = path.as_deref();
-    Ok(config::load(&LoadOptions {
-        config,
-        ..LoadOptions::default()
-    })?)
 }
 
 /// The daemon's configuration; a rejected one is audited before startup stops.
@@ -284,5 +277,43 @@ fn write_stdout(text: &str) -> anyhow::Result<()> {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("writing to stdout"),
         _ => Ok(()),
+    }
+}
+
+fn load_config(path: Option<PathBuf>) -> anyhow::Result<Config> {
+    let config = path.as_deref();
+    Ok(config::load(&LoadOptions {
+        config,
+        ..LoadOptions::default()
+    })?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("state directory: {0}")]
+    struct Outer(#[from] Inner);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("/x: permission denied")]
+    struct Inner;
+
+    #[test]
+    fn each_cause_is_said_once_and_none_is_dropped() {
+        let e = anyhow::Error::from(Outer(Inner));
+        assert_eq!(chain(&e), "state directory: /x: permission denied");
+        let e = anyhow::Error::from(Outer(Inner)).context("starting");
+        assert_eq!(
+            chain(&e),
+            "starting: state directory: /x: permission denied"
+        );
+        // A cause that appears earlier but not at the end is kept.
+        let e = anyhow::anyhow!("/x: permission denied").context("/x: permission denied, then");
+        assert_eq!(
+            chain(&e),
+            "/x: permission denied, then: /x: permission denied"
+        );
     }
 }

@@ -279,3 +279,34 @@ fn a_failed_save_is_filed_again_at_the_next_save_point() {
     b.save_failed(&ALICE);
     assert_eq!(saves(&b.handle(Event::SaveTick, at(400))), 1, "tried again");
 }
+
+/// `who` types `n` keys from `t0_us`, each delivered `lag_us` after its kernel stamp.
+fn typed_late(b: &mut Brain, seed: u64, n: usize, t0_us: i64, lag_us: i64) -> Vec<Action> {
+    let mut out = Vec::new();
+    for ev in timing(&Typist::new(seed, 1.0).type_keys(n, t0_us), 1) {
+        let now = Now {
+            ms: u64::try_from((ev.t_us + lag_us) / 1000).unwrap_or(0),
+            us: ev.t_us + lag_us,
+        };
+        out.extend(b.handle(Event::Input(InputEvent::Timing(ev)), now));
+    }
+    out
+}
+
+/// F29: events that reach the loop late still decide (features use kernel stamps only),
+/// and the impostor record says how late the decision came, so an admin can tell a slow
+/// lock caused by a stalled system from one caused by little evidence.
+#[test]
+fn f29_late_delivery_still_locks_and_the_record_states_the_lag() {
+    for (lag_us, expect_ms) in [(0, 0), (1_250_000, 1250)] {
+        let (mut b, _) = alice(SessionType::Wayland);
+        let acts = typed_late(&mut b, 29, 600, 10_000_000, lag_us);
+        let recs = records(&acts);
+        let impostor = recs
+            .iter()
+            .find(|(n, _)| *n == "impostor_detected")
+            .unwrap_or_else(|| panic!("not locked with a {lag_us} µs lag"));
+        assert_eq!(impostor.1["TYPEWARDEN_INPUT_LAG_MS"], expect_ms.to_string());
+        assert!(acts.iter().any(|a| matches!(a, Action::Lock { .. })));
+    }
+}

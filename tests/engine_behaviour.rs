@@ -662,3 +662,118 @@ fn an_injector_that_cuts_its_own_chain_is_still_reported_and_locked() {
     );
     assert!(!locks(&d).is_empty());
 }
+
+fn injections(d: &[Decision]) -> usize {
+    d.iter()
+        .filter(|x| matches!(x, Decision::Injection { .. }))
+        .count()
+}
+
+#[test]
+fn machine_typing_is_reported_again_after_an_unlock_and_across_devices_and_replugs() {
+    use typewarden::core::timing::{CutReason, TimingEvent, TimingKind};
+    let cut = |t_us, dev, r| TimingEvent {
+        t_us,
+        device: DeviceId(dev),
+        kind: TimingKind::Cut(r),
+    };
+    let t0 = 100_000_000_000;
+    // Locked, unlocked 10 s later, and the injector goes on: reported and locked again
+    // (found by review: once reported, the rule stayed quiet for good).
+    let mut e = enrolled(&mut Typist::new(1, 1.0), 3000);
+    e.on_unlock(t0);
+    let a = payload(40, t0, 1_600_000, 5_000);
+    let d = feed(&mut e, &timing(&a, 1), SourceKind::Keyboard);
+    assert_eq!((injections(&d), locks(&d).len()), (1, 1));
+    let t1 = end_of(&a) + 10_000_000;
+    e.on_unlock(t1);
+    let mut d = Vec::new();
+    e.on_timing(&cut(t1, 1, CutReason::Resync), SourceKind::Keyboard, &mut d);
+    d.extend(feed(
+        &mut e,
+        &timing(&payload(200, t1 + 1000, 1_600_000, 5_000), 1),
+        SourceKind::Keyboard,
+    ));
+    assert_eq!(
+        (injections(&d), locks(&d).len()),
+        (1, 1),
+        "after the unlock"
+    );
+
+    // A gadget that re-enumerates (a new device) every 15 keys.
+    let mut e = enrolled(&mut Typist::new(1, 1.0), 3000);
+    e.on_unlock(t0);
+    let (mut d, mut t) = (Vec::new(), t0);
+    for k in 0..20u32 {
+        let p = payload(15, t, 30_000, 5_000);
+        d.extend(feed(&mut e, &timing(&p, 10 + k), SourceKind::Keyboard));
+        t = end_of(&p) + 1_000;
+        e.on_timing(
+            &cut(t, 10 + k, CutReason::DeviceRemoved),
+            SourceKind::Keyboard,
+            &mut d,
+        );
+        t += 1_000_000;
+    }
+    assert!(
+        injections(&d) >= 1 && !locks(&d).is_empty(),
+        "re-plugging gadget"
+    );
+
+    // Eight keyboard interfaces in turn, one key every 2 s overall; and one device at 15
+    // keys a minute.
+    let mut e = enrolled(&mut Typist::new(1, 1.0), 3000);
+    e.on_unlock(t0);
+    let mut ev = Vec::new();
+    for (i, k) in payload(300, t0, 2_000_000, 5_000).into_iter().enumerate() {
+        ev.extend(timing(&[k], 20 + (i % 8) as u32));
+    }
+    ev.sort_by_key(|x| x.t_us);
+    let d = feed(&mut e, &ev, SourceKind::Keyboard);
+    assert!(
+        injections(&d) >= 1 && !locks(&d).is_empty(),
+        "spread over interfaces"
+    );
+    let mut e = enrolled(&mut Typist::new(1, 1.0), 3000);
+    e.on_unlock(t0);
+    let d = feed(
+        &mut e,
+        &timing(&payload(300, t0, 4_100_000, 5_000), 1),
+        SourceKind::Keyboard,
+    );
+    assert!(injections(&d) >= 1 && !locks(&d).is_empty(), "rate-limited");
+}
+
+#[test]
+fn f19_an_owner_with_a_shortcut_macro_mouse_is_never_an_injector() {
+    // The owner types on keyboard 1 and uses a macro mouse (device 2) whose buttons send
+    // Ctrl+C / Ctrl+V / Ctrl+Z / Ctrl+X / Ctrl+A at firmware speed (keys 1 ms apart, holds
+    // of 1–3 ms), one chord every 6 s: exactly what the owner alone gets.
+    let t0 = 100_000_000_000;
+    let typing = Typist::new(1, 1.0).type_keys(600, t0);
+    let mut chords = Vec::new();
+    for i in 0..40i64 {
+        let t = t0 + 1_000_000 + i * 6_000_000;
+        chords.push(KeyRec {
+            code: 29,
+            press_us: t,
+            release_us: t + 3_000,
+        });
+        chords.push(KeyRec {
+            code: [46, 47, 44, 45, 30][(i % 5) as usize],
+            press_us: t + 1_000,
+            release_us: t + 2_000,
+        });
+    }
+    let mut ev = timing(&typing, 1);
+    ev.extend(timing(&chords, 2));
+    ev.sort_by_key(|x| x.t_us);
+    let mut mixed = enrolled(&mut Typist::new(1, 1.0), 3000);
+    mixed.on_unlock(t0);
+    let d = feed(&mut mixed, &ev, SourceKind::Keyboard);
+    let mut alone = enrolled(&mut Typist::new(1, 1.0), 3000);
+    alone.on_unlock(t0);
+    let a = feed(&mut alone, &timing(&typing, 1), SourceKind::Keyboard);
+    assert_eq!(injections(&d), 0, "{d:?}");
+    assert_eq!(locks(&d), locks(&a));
+}

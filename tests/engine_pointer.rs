@@ -8,26 +8,11 @@ mod common;
 mod mouser;
 
 use common::typist::{enrolled, feed, timing, Typist};
-use mouser::Mouser;
-use typewarden::core::event::RawEvent;
-use typewarden::core::pointer::{ActionKind, PointerEvent, PointerTap, SegmentParams, Surface};
+use mouser::{pointer_events, Mouser};
+use typewarden::core::pointer::{ActionKind, PointerEvent, Surface};
 use typewarden::core::timing::DeviceId;
 use typewarden::engine::pointer::{PointerParams, PointerProfile, PointerSource};
 use typewarden::engine::{Decision, Engine, EngineParams, Modality, SourceKind, TrustState};
-
-/// The pointer events of raw events on `device`, with the reader's quiet-device flushes.
-fn pointer_events(raw: &[RawEvent], device: u32) -> Vec<PointerEvent> {
-    let mut tap = PointerTap::new(DeviceId(device), SegmentParams::default());
-    let mut out = Vec::new();
-    for e in raw {
-        while let Some(d) = tap.deadline().filter(|&d| d <= e.time_us) {
-            tap.flush(d, &mut out);
-        }
-        tap.push(e, &mut out);
-    }
-    tap.finish(raw.last().map_or(0, |e| e.time_us), &mut out);
-    out
-}
 
 fn point(e: &mut Engine, evs: &[PointerEvent], src: PointerSource) -> Vec<Decision> {
     let mut out = Vec::new();

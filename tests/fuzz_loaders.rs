@@ -12,12 +12,11 @@ mod mouser;
 mod store_support;
 
 use common::typist::{enrolled, timing, Typist};
-use mouser::{enrolled_pointer, Mouser};
+use mouser::{enrolled_pointer, pointer_events, Mouser};
 use proptest::prelude::*;
 use std::path::Path;
 use typewarden::config::{self, Source};
-use typewarden::core::pointer::{PointerEvent, PointerTap, SegmentParams};
-use typewarden::core::timing::DeviceId;
+use typewarden::core::pointer::PointerEvent;
 use typewarden::daemon::profile_file::StoredProfile;
 use typewarden::engine::pointer::PointerSource;
 use typewarden::engine::{Engine, SourceKind};
@@ -59,19 +58,7 @@ fn payload() -> &'static [u8] {
 /// Someone else's pointing, as the pointer events the reader would send, made once.
 fn pointing() -> &'static [PointerEvent] {
     static P: std::sync::OnceLock<Vec<PointerEvent>> = std::sync::OnceLock::new();
-    P.get_or_init(|| {
-        let (raw, end) = Mouser::new(41).actions(150, 1_000_000);
-        let mut tap = PointerTap::new(DeviceId(2), SegmentParams::default());
-        let mut out = Vec::new();
-        for r in &raw {
-            while let Some(d) = tap.deadline().filter(|&d| d <= r.time_us) {
-                tap.flush(d, &mut out);
-            }
-            tap.push(r, &mut out);
-        }
-        tap.finish(end, &mut out);
-        out
-    })
+    P.get_or_init(|| pointer_events(&Mouser::new(41).actions(150, 1_000_000).0, 2))
 }
 
 /// Writes `bytes` as the profile file (0600, as the store wants) and loads it.

@@ -39,6 +39,8 @@ pub enum AuditEvent {
         threshold: f64,
         keystrokes: u64,
         device_class: Token,
+        /// Decided this long after the decisive event's kernel stamp (F29).
+        input_lag_ms: u64,
         mode: Mode,
     },
     /// LockSession was called.

@@ -103,6 +103,7 @@ impl AuditEvent {
                 threshold,
                 keystrokes,
                 device_class,
+                input_lag_ms,
                 mode,
             } => {
                 f.subject(subject).session(session);
@@ -111,9 +112,15 @@ impl AuditEvent {
                 f.add("TYPEWARDEN_THRESHOLD", format!("{threshold:.3}"));
                 f.add("TYPEWARDEN_KEYSTROKES", keystrokes)
                     .add("TYPEWARDEN_DEVICE_CLASS", device_class);
+                f.add("TYPEWARDEN_INPUT_LAG_MS", input_lag_ms);
                 f.add("TYPEWARDEN_MODE", mode.as_str());
+                let late = if *input_lag_ms >= 100 {
+                    format!(", decided {input_lag_ms} ms after the input")
+                } else {
+                    String::new()
+                };
                 format!(
-                    "Typing in session {} does not match {}: trust {trust:.3} below threshold {threshold:.3} after {keystrokes} keystrokes ({} mode)",
+                    "Typing in session {} does not match {}: trust {trust:.3} below threshold {threshold:.3} after {keystrokes} keystrokes ({} mode{late})",
                     session.id, who(subject), mode.as_str()
                 )
             }

@@ -153,7 +153,8 @@ fn rules(p: &EngineParams) -> [(&'static str, Rule); 38] {
                 hi: 1000,
             },
         ),
-        ("inject_min_hold_ms", f(p.inject_min_hold_ms, 0.0, 1000.0)),
+        // Also the per-keystroke "no finger" cut-off (F19): fast human taps start near 20 ms.
+        ("inject_min_hold_ms", f(p.inject_min_hold_ms, 0.0, 20.0)),
         (
             "inject_min_latency_ms",
             f(p.inject_min_latency_ms, 0.0, 1000.0),

@@ -209,7 +209,18 @@ impl KeySlot {
     pub fn index(self) -> usize {
         self.0 as usize
     }
+
+    /// Ctrl, Alt or Meta: a key pressed while one is down is a shortcut, not text (the
+    /// injection detector's machine-hold rule, F19). Shift and Caps Lock are not.
+    pub fn is_shortcut_modifier(self) -> bool {
+        SHORTCUT_MODIFIERS
+            .iter()
+            .any(|&code| TABLE[code as usize] == self.0)
+    }
 }
+
+/// KEY_LEFTCTRL, KEY_RIGHTCTRL, KEY_LEFTALT, KEY_RIGHTALT, KEY_LEFTMETA, KEY_RIGHTMETA.
+const SHORTCUT_MODIFIERS: [u16; 6] = [29, 97, 56, 100, 125, 126];
 
 #[cfg(test)]
 mod tests {

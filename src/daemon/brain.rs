@@ -75,7 +75,14 @@ struct Device {
     pointer: Option<PointerSource>,
     /// Keystrokes were withheld (paused gate): cut the chain before the next one.
     needs_cut: bool,
+    /// Its events arrive more than [`LAG_WARN_US`] after their kernel stamps (F29).
+    lagging: bool,
 }
+
+/// Delivery lag (kernel stamp → decision loop) that is logged (F29). Decisions are not
+/// suspended: features use kernel stamps only, so late events still give the right
+/// decision; what lag costs is time-to-lock, which the impostor record states.
+const LAG_WARN_US: i64 = 1_000_000;
 
 struct Owner {
     info: SessionInfo,
@@ -252,6 +259,7 @@ impl Brain {
                     source,
                     pointer,
                     needs_cut: false,
+                    lagging: false,
                 };
                 self.devices.insert(d.id, dev);
                 self.check_keyboards(out);
@@ -278,6 +286,17 @@ impl Brain {
         let Some(dev) = self.devices.get_mut(&ev.device) else {
             return;
         };
+        let lag_us = now.us - ev.t_us;
+        if lag_us > LAG_WARN_US && !dev.lagging {
+            dev.lagging = true;
+            tracing::warn!(
+                "input of {:?} reaches the decision loop {} ms after its kernel stamps (F29): decisions stay right, a lock comes that much later",
+                dev.name,
+                lag_us / 1000
+            );
+        } else if lag_us < LAG_WARN_US / 4 {
+            dev.lagging = false;
+        }
         let Some(src) = dev.source else {
             return;
         };
@@ -316,7 +335,7 @@ impl Brain {
         self.progress(&identity, &info, out);
         for d in decisions {
             let class = source_token(src);
-            self.decide(d, &identity, &info, &seat, &device, class, out);
+            self.decide(d, &identity, &info, &seat, &device, class, now, out);
         }
     }
 
@@ -348,6 +367,7 @@ impl Brain {
         seat: &str,
         device: &str,
         class: &'static str,
+        now: Now,
         out: &mut Vec<Action>,
     ) {
         let subject = audits::subject(info);
@@ -380,12 +400,15 @@ impl Brain {
                 subject: Some(subject),
                 session: audits::session_ref(info),
             })),
-            Decision::Lock { reason, .. } => {
-                self.impostor(reason, identity, info, seat, class, out)
+            Decision::Lock { reason, t_us } => {
+                // F29: how long after the decisive event's kernel stamp it was decided.
+                let lag_ms = u64::try_from((now.us - t_us) / 1000).unwrap_or(0);
+                self.impostor(reason, identity, info, seat, class, lag_ms, out)
             }
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn impostor(
         &mut self,
         reason: LockReason,
@@ -393,6 +416,7 @@ impl Brain {
         info: &SessionInfo,
         seat: &str,
         class: &'static str,
+        input_lag_ms: u64,
         out: &mut Vec<Action>,
     ) {
         let (Some(user), Some(session)) = (self.users.get(identity), audits::session_ref(info))
@@ -412,6 +436,7 @@ impl Brain {
             threshold: policy.lock_level(),
             keystrokes: user.scored,
             device_class: Token::or_invalid(class),
+            input_lag_ms,
             mode: match self.s.mode {
                 Mode::Enforce => AuditMode::Enforce,
                 Mode::Monitor => AuditMode::Monitor,

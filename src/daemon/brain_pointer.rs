@@ -41,7 +41,7 @@ impl Brain {
             PointerSource::Virtual => "virtual_pointer",
         };
         for d in decisions {
-            self.decide(d, &identity, &info, &seat, &name, class, out);
+            self.decide(d, &identity, &info, &seat, &name, class, now, out);
         }
     }
 }

@@ -54,10 +54,11 @@ const AUDIT_FLUSH: Duration = Duration::from_secs(2);
 /// How long shutdown waits for pending profile saves (an fsync on a slow SD card can take
 /// seconds; the unit's TimeoutStopSec=10s leaves room for this and the audit flush).
 const SAVE_FLUSH: Duration = Duration::from_secs(6);
-/// How long shutdown waits for lock requests in flight to be confirmed or escalated; the
-/// saves run meanwhile, so the stop takes at most SAVE_FLUSH + AUDIT_FLUSH (8 s) of
-/// TimeoutStopSec=10s.
-const LOCK_DRAIN: Duration = Duration::from_secs(2);
+/// How long shutdown waits for lock requests in flight to be confirmed or escalated (the
+/// default confirmation timeout is 2 s, then the escalation runs). The saves run meanwhile
+/// and wait only for what is left of SAVE_FLUSH, so the stop takes at most SAVE_FLUSH +
+/// AUDIT_FLUSH (8 s) of TimeoutStopSec=10s.
+const LOCK_DRAIN: Duration = SAVE_FLUSH;
 
 /// What `typewarden daemon` was asked to do.
 #[derive(Clone, Debug)]
@@ -362,9 +363,10 @@ async fn serve(
     })
     .await;
     if drained.is_err() {
-        // The lock itself was requested; what is lost is its confirmation record.
+        // The lock itself was requested; its confirmation, or the escalation, did not
+        // finish (a lock_confirm_timeout_ms near the stop budget, a slow command).
         tracing::error!(
-            "{} lock request(s) still unconfirmed {LOCK_DRAIN:?} into shutdown; their outcome is not audited",
+            "{} lock request(s) still unconfirmed {LOCK_DRAIN:?} into shutdown: their confirmation or escalation did not complete and is not audited",
             locks.len()
         );
         locks.abort_all();

@@ -42,7 +42,7 @@ pub use profile::Profile;
 use crate::core::pointer::PointerEvent;
 use crate::core::timing::{CutReason, DeviceId, TimingEvent, TimingKind};
 use adapt::Adapter;
-use inject::InjectDetector;
+use inject::{InjectDetector, MachineHolds};
 use pointer::{PointerParams, PointerProfile, PointerSource, PointerState, PointerStep};
 use policy::{Policy, Verdict};
 use serde::Serialize;
@@ -145,6 +145,9 @@ pub struct Engine {
     since_unlock: u32,
     scratch: Vec<Keystroke>,
     pointer: PointerState,
+    /// Machine holds over every device's recent typing (F19, F25): not per device, not
+    /// reset by cuts or removals, re-armed at an unlock.
+    machine: MachineHolds,
 }
 
 impl Engine {
@@ -186,6 +189,7 @@ impl Engine {
             since_unlock: u32::MAX,
             scratch: Vec::new(),
             pointer: PointerState::new(pointer_params, pointer),
+            machine: MachineHolds::default(),
         }
     }
 
@@ -236,6 +240,11 @@ impl Engine {
         self.recent.reset_all();
         self.last_key = None;
         self.since_unlock = 0;
+        // Re-armed: an injector still typing after the unlock is reported and locked again.
+        self.machine = MachineHolds::default();
+        for d in &mut self.devices {
+            d.inject.reset();
+        }
     }
 
     /// The owner undid our lock at once: the policy needs more evidence next time.
@@ -384,7 +393,12 @@ impl Engine {
         if !machine {
             self.last_key = Some((ks.release_us, device));
         }
-        if let Some(kind) = self.devices[dev].inject.push(ks, &self.params) {
+        let burst_before = self.devices[dev].inject.in_burst();
+        let chain = self.devices[dev].inject.push(ks, &self.params);
+        let machine_typing =
+            self.machine.push(ks, device, &self.params) && !burst_before && chain.is_none();
+        let report = chain.or(machine_typing.then_some(InjectionKind::MachineSpeed));
+        if let Some(kind) = report {
             out.push(Decision::Injection {
                 t_us: ks.release_us,
                 device,
@@ -399,7 +413,10 @@ impl Engine {
                 });
             }
         }
-        if self.devices[dev].inject.in_burst() || self.policy.state() == TrustState::Locked {
+        if self.devices[dev].inject.in_burst()
+            || self.machine.active()
+            || self.policy.state() == TrustState::Locked
+        {
             return; // injected or locked-screen typing is neither learned nor scored
         }
         if src == SourceKind::Virtual {

@@ -103,7 +103,8 @@ pub struct EngineParams {
     /// latency window: some keyboards and browsers quantise or fix holds (Buffalo's 15.6 ms
     /// timer, Aalto users with near-constant ~72 ms holds).
     pub inject_hold_window: u32,
-    /// Median hold below this (ms) over the latency window is machine speed.
+    /// Median hold below this (ms) over the latency window is machine speed; a keystroke
+    /// held less is no finger's and is never scored (F19, `inject::MachineHolds`).
     pub inject_min_hold_ms: f64,
     /// Median press-to-press latency below this (ms) over the latency window is machine
     /// speed.

@@ -59,6 +59,7 @@ pub fn samples() -> Vec<AuditEvent> {
             threshold: 0.3,
             keystrokes: 240,
             device_class: class(),
+            input_lag_ms: 1250,
             mode: Mode::Monitor,
         },
         AuditEvent::LockRequested {

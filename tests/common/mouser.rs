@@ -107,26 +107,37 @@ impl Mouser {
     }
 }
 
-/// The pointer profile an engine learns from `n` actions of `Mouser::new(seed)`, through
-/// the real aggregation and segmentation (no typing).
+/// The pointer events of raw events on `device`, through the real aggregation and
+/// segmentation, with the quiet-device flushes the live reader's timer would fire.
 #[allow(dead_code)]
-pub fn enrolled_pointer(seed: u64, n: usize) -> typewarden::engine::pointer::PointerProfile {
+pub fn pointer_events(
+    raw: &[RawEvent],
+    device: u32,
+) -> Vec<typewarden::core::pointer::PointerEvent> {
     use typewarden::core::pointer::{PointerTap, SegmentParams};
     use typewarden::core::timing::DeviceId;
+    let mut tap = PointerTap::new(DeviceId(device), SegmentParams::default());
+    let mut out = Vec::new();
+    for e in raw {
+        while let Some(d) = tap.deadline().filter(|&d| d <= e.time_us) {
+            tap.flush(d, &mut out);
+        }
+        tap.push(e, &mut out);
+    }
+    tap.finish(raw.last().map_or(0, |e| e.time_us), &mut out);
+    out
+}
+
+/// The pointer profile an engine learns from `n` actions of `Mouser::new(seed)` (no
+/// typing).
+#[allow(dead_code)]
+pub fn enrolled_pointer(seed: u64, n: usize) -> typewarden::engine::pointer::PointerProfile {
     use typewarden::engine::{pointer::PointerSource, Engine, EngineParams};
     let mut e = Engine::new(EngineParams::default());
     e.on_unlock(0);
-    let (raw, end) = Mouser::new(seed).actions(n, 1_000_000);
-    let mut tap = PointerTap::new(DeviceId(2), SegmentParams::default());
-    let (mut evs, mut out) = (Vec::new(), Vec::new());
-    for r in &raw {
-        while let Some(d) = tap.deadline().filter(|&d| d <= r.time_us) {
-            tap.flush(d, &mut evs);
-        }
-        tap.push(r, &mut evs);
-    }
-    tap.finish(end, &mut evs);
-    for ev in &evs {
+    let (raw, _) = Mouser::new(seed).actions(n, 1_000_000);
+    let mut out = Vec::new();
+    for ev in &pointer_events(&raw, 2) {
         e.on_pointer(ev, PointerSource::Physical, &mut out);
     }
     e.pointer_profile().clone()
