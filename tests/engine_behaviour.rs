@@ -748,11 +748,13 @@ fn machine_typing_is_reported_again_after_an_unlock_and_across_devices_and_replu
 fn f19_an_owner_with_a_shortcut_macro_mouse_is_never_an_injector() {
     // The owner types on keyboard 1 and uses a macro mouse (device 2) whose buttons send
     // Ctrl+C / Ctrl+V / Ctrl+Z / Ctrl+X / Ctrl+A at firmware speed (keys 1 ms apart, holds
-    // of 1–3 ms), one chord every 6 s: exactly what the owner alone gets.
+    // of 1–3 ms), one chord every 6 s, on and on after the typing ends (so the chords fill
+    // the machine-hold window: without the shortcut rule this test fails): exactly what
+    // the owner alone gets.
     let t0 = 100_000_000_000;
     let typing = Typist::new(1, 1.0).type_keys(600, t0);
     let mut chords = Vec::new();
-    for i in 0..40i64 {
+    for i in 0..100i64 {
         let t = t0 + 1_000_000 + i * 6_000_000;
         chords.push(KeyRec {
             code: 29,

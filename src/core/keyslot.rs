@@ -210,8 +210,9 @@ impl KeySlot {
         self.0 as usize
     }
 
-    /// Ctrl, Alt or Meta: a key pressed while one is down is a shortcut, not text (the
-    /// injection detector's machine-hold rule, F19). Shift and Caps Lock are not.
+    /// Ctrl, left Alt or Meta: a key pressed while one is down is a shortcut, not text (the
+    /// injection detector's machine-hold rule, F19). Shift, Caps Lock and right Alt (AltGr,
+    /// which types level-3 symbols on many layouts) are not.
     pub fn is_shortcut_modifier(self) -> bool {
         SHORTCUT_MODIFIERS
             .iter()
@@ -219,8 +220,8 @@ impl KeySlot {
     }
 }
 
-/// KEY_LEFTCTRL, KEY_RIGHTCTRL, KEY_LEFTALT, KEY_RIGHTALT, KEY_LEFTMETA, KEY_RIGHTMETA.
-const SHORTCUT_MODIFIERS: [u16; 6] = [29, 97, 56, 100, 125, 126];
+/// KEY_LEFTCTRL, KEY_RIGHTCTRL, KEY_LEFTALT, KEY_LEFTMETA, KEY_RIGHTMETA.
+const SHORTCUT_MODIFIERS: [u16; 5] = [29, 97, 56, 125, 126];
 
 #[cfg(test)]
 mod tests {

@@ -335,7 +335,7 @@ impl Brain {
         self.progress(&identity, &info, out);
         for d in decisions {
             let class = source_token(src);
-            self.decide(d, &identity, &info, &seat, &device, class, now, out);
+            self.decide(d, &identity, &info, &seat, &device, class, lag_us, out);
         }
     }
 
@@ -367,7 +367,7 @@ impl Brain {
         seat: &str,
         device: &str,
         class: &'static str,
-        now: Now,
+        lag_us: i64,
         out: &mut Vec<Action>,
     ) {
         let subject = audits::subject(info);
@@ -400,9 +400,9 @@ impl Brain {
                 subject: Some(subject),
                 session: audits::session_ref(info),
             })),
-            Decision::Lock { reason, t_us } => {
-                // F29: how long after the decisive event's kernel stamp it was decided.
-                let lag_ms = u64::try_from((now.us - t_us) / 1000).unwrap_or(0);
+            Decision::Lock { reason, .. } => {
+                // F29: the deciding event's delivery lag (its kernel stamp to this loop).
+                let lag_ms = u64::try_from(lag_us / 1000).unwrap_or(0);
                 self.impostor(reason, identity, info, seat, class, lag_ms, out)
             }
         }

@@ -29,6 +29,12 @@ impl Brain {
         else {
             return;
         };
+        // F29: how late the action (stamped at its end) reached this loop.
+        let lag_us = now.us
+            - match &ev {
+                PointerEvent::Action { action, .. } => action.end_us,
+                PointerEvent::Cut { t_us, .. } => *t_us,
+            };
         let mut decisions = Vec::new();
         user.engine.on_pointer(&ev, src, &mut decisions);
         if matches!(ev, PointerEvent::Action { .. }) {
@@ -41,7 +47,7 @@ impl Brain {
             PointerSource::Virtual => "virtual_pointer",
         };
         for d in decisions {
-            self.decide(d, &identity, &info, &seat, &name, class, now, out);
+            self.decide(d, &identity, &info, &seat, &name, class, lag_us, out);
         }
     }
 }

@@ -25,8 +25,10 @@
 //! gadget, several keyboard interfaces): [`MACHINE_MIN`] of them on at least
 //! [`MACHINE_MIN_SLOTS`] different keys is machine typing however it is paced or spread.
 //! Text keystrokes leave out modifiers and keys pressed while Ctrl, Alt or Meta is down, so
-//! a macro mouse's buttons (one key, or a shortcut chord: F19) never count; to hide among
-//! them an injector must give a third of its keystrokes human holds, which are scored. In
+//! a macro mouse's buttons (one key, or a shortcut chord: F19) never count, and human-held
+//! keys that are never scored (navigation, function keys, an unlisted virtual keyboard) do
+//! not dilute it: to hide, an injector must give a third of its keystrokes human holds on
+//! keys that are scored. In
 //! the Aalto data (1,848 typists, 1.35 M keystrokes, browser stamps) no window of 48 text
 //! keystrokes holds more than 21 such holds.
 //!
@@ -40,7 +42,7 @@
 use crate::core::keyslot::{KeyClass, KeySlot};
 use crate::core::timing::DeviceId;
 use crate::engine::features::Keystroke;
-use crate::engine::EngineParams;
+use crate::engine::{score, EngineParams};
 use serde::Serialize;
 use std::collections::VecDeque;
 
@@ -161,25 +163,42 @@ impl InjectDetector {
 }
 
 /// Machine-held typing over the engine's recent text keystrokes, whatever their device,
-/// chain or pace (see the module doc). Reset only at an unlock, which re-arms it.
+/// chain or pace (see the module doc). Reported once until an unlock re-arms it.
+///
+/// Privacy: only machine-held keystrokes keep their (opaque) slot, and only to count
+/// distinct keys; the owner's own typing leaves no sequence here.
 #[derive(Clone, Debug, Default)]
 pub struct MachineHolds {
-    /// The last text keystrokes: machine-held, and on which key.
-    recent: VecDeque<(bool, KeySlot)>,
-    /// Per device, the last Ctrl/Alt/Meta keystroke (press, release): keys pressed inside
-    /// it are shortcuts, not text.
+    /// The last text keystrokes: `Some(slot)` when machine-held, `None` when not.
+    recent: VecDeque<Option<KeySlot>>,
+    /// Per device, the last Ctrl/Alt/Meta keystroke (press, release): keys pressed while it
+    /// is down are shortcuts, not text.
     chord: Vec<(DeviceId, i64, i64)>,
     active: bool,
+    reported: bool,
 }
 
 impl MachineHolds {
-    /// True while the rule holds: those keystrokes are neither scored nor learned.
+    /// True while the rule holds: those keystrokes are not learned.
     pub fn active(&self) -> bool {
         self.active
     }
 
-    /// Feeds one keystroke of `device`; true on the keystroke that makes the rule hold.
-    pub fn push(&mut self, ks: &Keystroke, device: DeviceId, p: &EngineParams) -> bool {
+    /// Forgets a removed device's chord state.
+    pub fn forget(&mut self, device: DeviceId) {
+        self.chord.retain(|c| c.0 != device);
+    }
+
+    /// Feeds one keystroke of `device` (`virtual_source`: a virtual keyboard that is not
+    /// allow-listed, whose typing is never scored); true the first time the rule holds
+    /// after an unlock.
+    pub fn push(
+        &mut self,
+        ks: &Keystroke,
+        device: DeviceId,
+        virtual_source: bool,
+        p: &EngineParams,
+    ) -> bool {
         if ks.slot.is_shortcut_modifier() {
             match self.chord.iter_mut().find(|c| c.0 == device) {
                 Some(c) => *c = (device, ks.press_us, ks.release_us),
@@ -187,30 +206,36 @@ impl MachineHolds {
             }
             return false;
         }
+        // Half-open: a modifier released in the key's own frame (one stamp) is up when
+        // the key goes down, so the key is text; HID reports put the modifier byte first,
+        // so a modifier pressed in the key's frame is down.
         let in_chord = self
             .chord
             .iter()
-            .any(|&(d, a, b)| d == device && (a..=b).contains(&ks.press_us));
-        if ks.slot.class() == KeyClass::Modifier || in_chord {
+            .any(|&(d, a, b)| d == device && (a..b).contains(&ks.press_us));
+        let class = ks.slot.class();
+        let machine = (ks.hold_us() as f64) < p.inject_min_hold_ms * 1000.0;
+        // Only keys whose human holds would be scored may dilute the window: padding with
+        // arrows, F-keys or an unlisted virtual keyboard's typing must not hide a payload.
+        let padding = !machine && (virtual_source || !score::scored(class));
+        if class == KeyClass::Modifier || in_chord || padding {
             return false;
         }
-        let machine = (ks.hold_us() as f64) < p.inject_min_hold_ms * 1000.0;
-        self.recent.push_back((machine, ks.slot));
+        self.recent.push_back(machine.then_some(ks.slot));
         if self.recent.len() > MACHINE_WINDOW {
             self.recent.pop_front();
         }
         let mut seen = [0u128; 2];
         let mut n = 0;
-        for &(m, KeySlot(s)) in &self.recent {
-            if m {
-                n += 1;
-                seen[usize::from(s >> 7)] |= 1 << (s & 127);
-            }
+        for KeySlot(s) in self.recent.iter().flatten() {
+            n += 1;
+            seen[usize::from(s >> 7)] |= 1 << (s & 127);
         }
         let slots = (seen[0].count_ones() + seen[1].count_ones()) as usize;
-        let was = self.active;
         self.active = n >= MACHINE_MIN && slots >= MACHINE_MIN_SLOTS;
-        self.active && !was
+        let fire = self.active && !self.reported;
+        self.reported |= self.active;
+        fire
     }
 }
 
@@ -339,7 +364,7 @@ mod tests {
         let mut at = Vec::new();
         for i in 0..100usize {
             let k = on(ks(i as f64 * 1600.0, 5.0, None), letters[i % letters.len()]);
-            if m.push(&k, DeviceId(1 + (i % 8) as u32), &p) {
+            if m.push(&k, DeviceId(1 + (i % 8) as u32), false, &p) {
                 at.push(i + 1);
             }
         }
@@ -351,7 +376,7 @@ mod tests {
         let hits = (0..100usize).filter(|&i| {
             let hold = if i % 3 == 0 { 90.0 } else { 5.0 };
             let k = on(ks(i as f64 * 100.0, hold, None), letters[i % letters.len()]);
-            m.push(&k, DeviceId(1), &p)
+            m.push(&k, DeviceId(1), false, &p)
         });
         assert_eq!(hits.count(), 1);
     }
@@ -360,18 +385,104 @@ mod tests {
     fn a_macro_mouse_is_no_injection_one_key_or_shortcut_chords() {
         let p = EngineParams::default();
         let mut m = MachineHolds::default();
-        for i in 0..200 {
+        for i in 0..200u32 {
             let t = f64::from(i) * 6000.0;
             // KEY_LEFTMETA alone (F19), then Ctrl+C/V/Z/X/A from the mouse's keyboard node.
-            assert!(!m.push(&on(ks(t, 6.0, None), slot(125)), DeviceId(2), &p));
+            assert!(!m.push(&on(ks(t, 6.0, None), slot(125)), DeviceId(2), false, &p));
             let chord_key = [46, 47, 44, 45, 30][i as usize % 5];
-            assert!(!m.push(&on(ks(t + 1000.0, 4.0, None), slot(29)), DeviceId(2), &p));
+            assert!(!m.push(
+                &on(ks(t + 1000.0, 4.0, None), slot(29)),
+                DeviceId(2),
+                false,
+                &p
+            ));
             assert!(!m.push(
                 &on(ks(t + 1001.0, 2.0, None), slot(chord_key)),
                 DeviceId(2),
+                false,
                 &p
             ));
         }
         assert!(!m.active());
+    }
+
+    #[test]
+    fn no_padding_trick_hides_machine_holds_and_one_report_until_rearmed() {
+        let p = EngineParams::default();
+        let letters: Vec<u8> = (16..26).chain(30..39).map(slot).collect();
+        let (ctrl, left, f13) = (slot(29), slot(105), slot(183));
+        // (1) A zero-length Ctrl tap in each key's press frame (released at the key's press
+        // stamp): the key is text, not a shortcut (found by review).
+        let mut m = MachineHolds::default();
+        let mut fired = 0;
+        for i in 0..60usize {
+            let t = i as f64 * 1600.0;
+            m.push(&on(ks(t, 0.0, None), ctrl), DeviceId(1), false, &p);
+            fired += usize::from(m.push(
+                &on(ks(t, 5.0, None), letters[i % 19]),
+                DeviceId(1),
+                false,
+                &p,
+            ));
+        }
+        assert_eq!(fired, 1, "Ctrl released in the key's frame");
+        // (2) Padding with human-held keys that are never scored (arrows, F13) or typed on
+        // an unlisted virtual keyboard: one report, and only one however long it goes on
+        // (an injector typing on would otherwise flood the audit trail).
+        for (pad, virt) in [(left, false), (f13, false), (letters[0], true)] {
+            let mut m = MachineHolds::default();
+            let mut fired = 0;
+            for i in 0..600usize {
+                let t = i as f64 * 1600.0;
+                // Two keys in five human-held: counted, they would keep the machine holds
+                // under two thirds of the window.
+                let padded = i % 5 < 2;
+                let k = if padded {
+                    on(ks(t, 90.0, None), pad)
+                } else {
+                    on(ks(t, 5.0, None), letters[i % 19])
+                };
+                let v = virt && padded;
+                fired += usize::from(m.push(&k, DeviceId(1), v, &p));
+            }
+            assert_eq!(fired, 1, "padding {pad} virtual {virt}");
+        }
+        // (3) An unlock re-arms it: reported again.
+        let mut m = MachineHolds::default();
+        let run = |m: &mut MachineHolds| {
+            (0..40usize)
+                .filter(|&i| {
+                    m.push(
+                        &on(ks(i as f64 * 100.0, 5.0, None), letters[i % 19]),
+                        DeviceId(1),
+                        false,
+                        &p,
+                    )
+                })
+                .count()
+        };
+        assert_eq!(run(&mut m), 1);
+        assert_eq!(run(&mut m), 0, "one report until re-armed");
+        m = MachineHolds::default();
+        assert_eq!(run(&mut m), 1, "re-armed");
+    }
+
+    #[test]
+    fn the_owners_typing_leaves_no_key_sequence_in_the_window() {
+        // Privacy: only machine-held keystrokes keep their slot (to count distinct keys).
+        let p = EngineParams::default();
+        let mut m = MachineHolds::default();
+        for i in 0..100u8 {
+            m.push(
+                &on(
+                    ks(f64::from(i) * 150.0, 90.0, None),
+                    slot(16 + u16::from(i % 10)),
+                ),
+                DeviceId(1),
+                false,
+                &p,
+            );
+        }
+        assert!(m.recent.iter().all(Option::is_none), "{:?}", m.recent);
     }
 }

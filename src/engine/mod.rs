@@ -361,6 +361,7 @@ impl Engine {
             if reason == CutReason::DeviceRemoved {
                 // F14: whoever types after a re-add may be someone else (KVM, other host).
                 self.devices.swap_remove(i);
+                self.machine.forget(ev.device);
                 self.reverify(true);
             }
             return;
@@ -395,8 +396,10 @@ impl Engine {
         }
         let burst_before = self.devices[dev].inject.in_burst();
         let chain = self.devices[dev].inject.push(ks, &self.params);
-        let machine_typing =
-            self.machine.push(ks, device, &self.params) && !burst_before && chain.is_none();
+        let virtual_source = src == SourceKind::Virtual;
+        let machine_typing = self.machine.push(ks, device, virtual_source, &self.params)
+            && !burst_before
+            && chain.is_none();
         let report = chain.or(machine_typing.then_some(InjectionKind::MachineSpeed));
         if let Some(kind) = report {
             out.push(Decision::Injection {
@@ -413,12 +416,12 @@ impl Engine {
                 });
             }
         }
-        if self.devices[dev].inject.in_burst()
-            || self.machine.active()
-            || self.policy.state() == TrustState::Locked
-        {
+        if self.devices[dev].inject.in_burst() || self.policy.state() == TrustState::Locked {
             return; // injected or locked-screen typing is neither learned nor scored
         }
+        // While machine typing goes on, human-held keys are still scored (someone may be
+        // typing by hand beside it) but never learned.
+        let learn = !self.machine.active();
         if src == SourceKind::Virtual {
             return; // not a person's typing unless allow-listed (then it comes as Keyboard)
         }
@@ -427,7 +430,7 @@ impl Engine {
         }
         if !self.profile.is_mature() {
             // The pointer profile may already decide: typing under suspicion is not learned.
-            if self.policy.state() != TrustState::Doubt {
+            if self.policy.state() != TrustState::Doubt && learn {
                 self.enroll(ks, out);
             }
             return;
@@ -444,6 +447,9 @@ impl Engine {
             },
             out,
         );
+        if !learn {
+            return;
+        }
         // Typing right after an unlock (with no idle gap or other keyboard since) is very
         // likely the owner's, who just authenticated: it is learned from the first
         // keystroke and until the policy doubts it, not only while it is confidently
