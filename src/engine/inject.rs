@@ -1,6 +1,7 @@
 //! Injected-typing detector: machine-speed or machine-regular keystrokes (F25, F26).
 //!
-//! Owns: a short per-device window of hold times and press-press latencies.
+//! Owns: a short per-device window of hold times and press-press latencies
+//! ([`InjectDetector`]) and the engine-wide window of machine holds ([`MachineHolds`]).
 //!
 //! Rules, per device:
 //! - machine speed: over the last `inject_latency_window` keystrokes the median hold or the
@@ -24,20 +25,22 @@
 //! the sender's to choose (a pause over `max_latency_ms`, a bounced key, a re-plugged
 //! gadget, several keyboard interfaces): [`MACHINE_MIN`] of them on at least
 //! [`MACHINE_MIN_SLOTS`] different keys is machine typing however it is paced or spread.
-//! Text keystrokes leave out modifiers and keys pressed while Ctrl, Alt or Meta is down, so
-//! a macro mouse's buttons (one key, or a shortcut chord: F19) never count, and human-held
-//! keys that are never scored (navigation, function keys, an unlisted virtual keyboard) do
-//! not dilute it: to hide, an injector must give a third of its keystrokes human holds on
-//! keys that are scored. In
-//! the Aalto data (1,848 typists, 1.35 M keystrokes, browser stamps) no window of 48 text
-//! keystrokes holds more than 21 such holds.
+//! Text keystrokes leave out modifiers and keys pressed while Ctrl, left Alt or Meta is
+//! down, so a macro mouse's buttons (one key, or a shortcut chord: F19) never count, and
+//! human-held keys that are never scored (navigation, function keys, an unlisted virtual
+//! keyboard) do not dilute it: to hide, an injector must give a third of its keystrokes
+//! human holds on keys that are scored. In the Aalto data (1,848 typists, 1.35 M
+//! keystrokes, browser stamps) no window of 48 text keystrokes holds more than 21 such
+//! holds.
 //!
 //! Jitter added by a tool to its delays alone still leaves its holds regular; a tool that
 //! jitters both at human speed is not recognised here and has to be caught by the biometric
 //! verifier like any other impostor.
 //!
-//! A report is edge-triggered: one per burst, re-armed when the window looks human again or
-//! the chain is cut. Tokens and scanners never reach this detector (the engine ignores them).
+//! A chain report is edge-triggered: one per burst, re-armed when the window looks human
+//! again or the chain is cut. The machine-hold report comes once, until an unlock re-arms
+//! it (an injector typing on must not flood the audit trail). Tokens and scanners never
+//! reach this detector (the engine ignores them).
 
 use crate::core::keyslot::{KeyClass, KeySlot};
 use crate::core::timing::DeviceId;
