@@ -82,9 +82,12 @@ fn data_dir(args: &EvaluateArgs) -> PathBuf {
     base.join(args.protocol.folder())
 }
 
-fn load_params(path: Option<&Path>) -> Result<EngineParams, EvalError> {
+/// `--params FILE`: the fields of `T` (`[engine]` or `[pointer]` settings), else its defaults.
+pub(crate) fn load_params<T: serde::de::DeserializeOwned + Default>(
+    path: Option<&Path>,
+) -> Result<T, EvalError> {
     let Some(path) = path else {
-        return Ok(EngineParams::default());
+        return Ok(T::default());
     };
     let text = std::fs::read_to_string(path).map_err(|e| EvalError::Io {
         path: path.to_path_buf(),
@@ -101,7 +104,7 @@ pub fn run(args: EvaluateArgs) -> Result<(), EvalError> {
     if matches!(args.protocol, Protocol::Balabit | Protocol::BalabitTakeover) {
         return crate::eval::mouse_cli::run(&args, &data_dir(&args));
     }
-    let params = load_params(args.params.as_deref())?;
+    let params: EngineParams = load_params(args.params.as_deref())?;
     let dir = data_dir(&args);
     let started = Instant::now();
     let mut out = json!({

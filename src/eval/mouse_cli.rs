@@ -4,29 +4,15 @@
 
 use crate::engine::pointer::PointerParams;
 use crate::engine::EngineParams;
-use crate::eval::cli::{merge, print_text, to_value, EvaluateArgs, Protocol};
+use crate::eval::cli::{load_params, merge, print_text, to_value, EvaluateArgs, Protocol};
 use crate::eval::{balabit, mouse, mouse_takeover, plot, EvalError};
 use serde_json::json;
 use std::path::Path;
 use std::time::Instant;
 
-fn load_params(path: Option<&Path>) -> Result<PointerParams, EvalError> {
-    let Some(path) = path else {
-        return Ok(PointerParams::default());
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| EvalError::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    toml::from_str(&text).map_err(|e| EvalError::Params {
-        path: path.to_path_buf(),
-        msg: e.to_string(),
-    })
-}
-
 /// Runs the protocol on the data in `dir`.
 pub fn run(args: &EvaluateArgs, dir: &Path) -> Result<(), EvalError> {
-    let p = load_params(args.params.as_deref())?;
+    let p: PointerParams = load_params(args.params.as_deref())?;
     let started = Instant::now();
     let users = balabit::load(dir, args.threads, true)?;
     let prepared = mouse::prepare(&users, &p, args.threads);
