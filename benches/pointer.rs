@@ -19,7 +19,7 @@ use std::time::Instant;
 use typewarden::core::clean::{CleanParams, Cleaner};
 use typewarden::core::event::{RawEvent, EV_KEY, EV_REL, EV_SYN, INPUT_EVENT_SIZE, SYN_REPORT};
 use typewarden::core::pointer::{
-    ActionKind, Button, PointerAction, PointerEvent, PointerTap, SegmentParams, Step, Surface,
+    ActionKind, Button, PointerAction, PointerTap, SegmentParams, Step, Surface,
 };
 use typewarden::core::timing::DeviceId;
 use typewarden::daemon::profile_file::StoredProfile;
@@ -124,19 +124,6 @@ fn aggregation() {
     }
 }
 
-fn pointer_events(raw: &[RawEvent]) -> Vec<PointerEvent> {
-    let mut tap = PointerTap::new(DeviceId(2), SegmentParams::default());
-    let mut out = Vec::new();
-    for e in raw {
-        while let Some(d) = tap.deadline().filter(|&d| d <= e.time_us) {
-            tap.flush(d, &mut out);
-        }
-        tap.push(e, &mut out);
-    }
-    tap.finish(raw.last().map_or(0, |e| e.time_us), &mut out);
-    out
-}
-
 fn engine_per_action() -> Engine {
     let mut owner = mouser::Mouser::new(3);
     let (raw, end) = owner.actions(3000, 1_000_000);
@@ -144,14 +131,14 @@ fn engine_per_action() -> Engine {
     e.on_unlock(0);
     let mut out = Vec::new();
     let t0 = Instant::now();
-    let enroll = pointer_events(&raw);
+    let enroll = mouser::pointer_events(&raw, 2);
     for ev in &enroll {
         e.on_pointer(ev, PointerSource::Physical, &mut out);
     }
     let n_enroll = enroll.len();
     let enroll_ns = t0.elapsed().as_nanos() as f64 / n_enroll as f64;
     let (raw, _) = owner.actions(5000, end);
-    let verify = pointer_events(&raw);
+    let verify = mouser::pointer_events(&raw, 2);
     let profile = e.pointer_profile().clone();
     let ns = best_ns(verify.len(), || {
         let mut v = Engine::with_profiles(

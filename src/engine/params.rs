@@ -167,14 +167,20 @@ impl EngineParams {
     /// A stable hash (FNV-1a 64 over the canonical JSON) of these parameters, printed by
     /// `evaluate` so every figure names the operating point it came from.
     pub fn hash_hex(&self) -> String {
-        let json = serde_json::to_string(self).unwrap_or_default();
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in json.bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        format!("{h:016x}")
+        hash_hex(self)
     }
+}
+
+/// FNV-1a 64 over the canonical JSON of `v`, as 16 hex digits: the parameter hashes that
+/// `evaluate` prints (engine and pointer settings alike).
+pub(crate) fn hash_hex(v: &impl Serialize) -> String {
+    let json = serde_json::to_string(v).unwrap_or_default();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in json.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
 }
 
 #[cfg(test)]

@@ -121,12 +121,6 @@ impl PointerParams {
 impl PointerParams {
     /// A stable hash (FNV-1a 64 over the canonical JSON), printed by `evaluate`.
     pub fn hash_hex(&self) -> String {
-        let json = serde_json::to_string(self).unwrap_or_default();
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in json.bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        format!("{h:016x}")
+        crate::engine::params::hash_hex(self)
     }
 }
